@@ -1,0 +1,107 @@
+"""Build the book with every notebook executed, failing on any error.
+
+Runs ``jupyter-book build . --all --warningiserror --keep-going`` (extra
+arguments are passed on) in the repository root. ``_config.yml`` sets
+``execute_notebooks: force`` and ``nb_execution_raise_on_error: true``, so a
+failing cell stops the build with a non-zero exit status.
+
+With raise-on-error, MyST-NB 1.x raises before it writes its own report
+(``_build/html/reports/<doc>.err.log``), so this script writes the reports: the
+whole build log goes to ``_build/html/reports/build.log`` and, when a notebook
+fails, the failing cell and its traceback go to
+``_build/html/reports/<doc>.err.log``, the path MyST-NB would use. Output is
+also echoed to the terminal as it comes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+HTML = ROOT / "_build" / "html"
+REPORTS = HTML / "reports"
+
+CI_ENV = {"MPLBACKEND": "Agg", "TQDM_DISABLE": "1", "LRTOOLS_PROGRESS": "0"}
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_FAILED_DOC = re.compile(r"ExecutionError: (?P<path>\S+\.(?:md|ipynb))\s*$", re.MULTILINE)
+_CELL_ERROR = re.compile(
+    r"^\S*CellExecutionError: (?P<body>.*?)(?=^The above exception|^Traceback|\Z)",
+    re.MULTILINE | re.DOTALL,
+)
+
+
+def write_error_reports(log: str) -> list[Path]:
+    """Write ``reports/<doc>.err.log`` for the notebook whose execution failed.
+
+    Parameters
+    ----------
+    log : str
+        The build output, colour codes removed.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The reports written (empty when no notebook execution failed).
+    """
+    written = []
+    docs = _FAILED_DOC.findall(log)
+    cells = [m.group("body").strip() for m in _CELL_ERROR.finditer(log)]
+    for path, cell in zip(docs, cells or [log], strict=False):
+        try:
+            doc = Path(path).resolve().relative_to(ROOT).with_suffix("")
+        except ValueError:
+            doc = Path(Path(path).stem)
+        report = REPORTS / f"{doc}.err.log"
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text(cell + "\n", encoding="utf-8")
+        written.append(report)
+    return written
+
+
+def main(argv: list[str]) -> int:
+    """Build the book; return jupyter-book's exit status."""
+    for key, value in CI_ENV.items():
+        os.environ.setdefault(key, value)
+    exe = shutil.which("jupyter-book")
+    if exe is None:
+        print("jupyter-book not found: install the [book] extra", file=sys.stderr)
+        return 2
+    cmd = [exe, "build", ".", "--all", "--warningiserror", "--keep-going", *argv]
+    print("+", " ".join(["jupyter-book", *cmd[1:]]), flush=True)
+
+    shutil.rmtree(REPORTS, ignore_errors=True)  # no stale reports from an earlier build
+    chunks = []
+    with subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        bufsize=1,
+    ) as proc:
+        for line in proc.stdout:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+            chunks.append(line)
+    status = proc.returncode
+
+    log = _ANSI.sub("", "".join(chunks))
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    (REPORTS / "build.log").write_text(log, encoding="utf-8")
+    if status != 0:
+        for report in write_error_reports(log):
+            print(f"Notebook execution failed; cell and traceback in {report}", file=sys.stderr)
+        print(f"Book build FAILED (exit {status}); log in {REPORTS / 'build.log'}", file=sys.stderr)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

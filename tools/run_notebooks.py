@@ -1,0 +1,210 @@
+"""Execute every notebook of the book in fast mode with papermill.
+
+The notebooks are listed in ``_toc.yml`` (Jupyter Book 1.x format) and written
+as jupytext MyST markdown files. Each one is converted to ``.ipynb`` with
+jupytext, executed with papermill and the parameter ``fast=True`` on the
+``python3`` kernel, in its own folder (as the book build does), and saved under
+the output folder with the same relative path, e.g.
+``_build/fast/book/01_linear.ipynb``. The wall time of each notebook is printed
+and written to ``<output>/timings.json``.
+
+The exit status is non-zero if any notebook fails (all notebooks are still
+run, unless ``--fail-fast`` is given), if a notebook listed in the table of
+contents is missing, or if a notebook has no cell tagged ``parameters``.
+
+Usage::
+
+    python tools/run_notebooks.py                  # every notebook in _toc.yml
+    python tools/run_notebooks.py book/01_linear   # only these
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Progress bars off and a non-interactive matplotlib backend: the kernels
+# inherit this environment.
+CI_ENV = {"MPLBACKEND": "Agg", "TQDM_DISABLE": "1", "LRTOOLS_PROGRESS": "0"}
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def toc_files(toc_path: Path) -> list[str]:
+    """Return the documents of a Jupyter Book table of contents, in reading order.
+
+    Parameters
+    ----------
+    toc_path : pathlib.Path
+        A ``_toc.yml`` in the ``jb-book`` or ``jb-article`` format.
+
+    Returns
+    -------
+    list of str
+        The ``root`` followed by every ``file`` entry of the parts, chapters and
+        sections, as written (relative to the folder of ``_toc.yml``, usually
+        without suffix). ``glob`` entries are expanded; ``url`` entries skipped.
+    """
+    import yaml
+
+    toc = yaml.safe_load(toc_path.read_text(encoding="utf-8"))
+    files = [toc["root"]]
+
+    def walk(entries: list[dict]) -> None:
+        for entry in entries:
+            if "file" in entry:
+                files.append(entry["file"])
+            elif "glob" in entry:
+                matches = sorted(toc_path.parent.glob(entry["glob"] + ".*"))
+                files.extend(str(m.relative_to(toc_path.parent).with_suffix("")) for m in matches)
+            for key in ("parts", "chapters", "sections"):
+                walk(entry.get(key, []))
+
+    walk([toc])
+    return files
+
+
+def resolve(base: Path, name: str) -> Path:
+    """Return the source file of the document ``name`` (suffix optional)."""
+    path = base / name
+    if path.suffix in (".md", ".ipynb") and path.is_file():
+        return path
+    for suffix in (".md", ".ipynb"):
+        candidate = path.with_name(path.name + suffix)
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(f"{name!r} is listed in _toc.yml but no {name}.md or .ipynb exists")
+
+
+def read_notebook(path: Path):
+    """Read a notebook with jupytext; return ``None`` for a markdown page.
+
+    A MyST ``.md`` file is a notebook when its front matter has a
+    ``kernelspec`` (the rule MyST-NB applies); other ``.md`` files are plain
+    pages and are not executed.
+    """
+    import jupytext
+
+    nb = jupytext.read(path)
+    if path.suffix == ".md" and "kernelspec" not in nb.metadata:
+        return None
+    return nb
+
+
+def has_parameters_cell(nb) -> bool:
+    """Return whether a code cell of ``nb`` is tagged ``parameters``."""
+    return any(
+        cell.cell_type == "code" and "parameters" in cell.get("metadata", {}).get("tags", [])
+        for cell in nb.cells
+    )
+
+
+def error_summary(exc: BaseException) -> str:
+    """Return the exception raised in the notebook, without colour codes."""
+    if hasattr(exc, "ename"):  # papermill.PapermillExecutionError
+        lines = [f"{exc.ename}: {exc.evalue}", *exc.traceback]
+        return _ANSI.sub("", "\n".join(lines))
+    return f"{type(exc).__name__}: {exc}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the notebooks; return the exit status."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("names", nargs="*", help="documents to run (default: all in the toc)")
+    parser.add_argument("--toc", type=Path, default=ROOT / "_toc.yml")
+    parser.add_argument("--output", type=Path, default=ROOT / "_build" / "fast")
+    parser.add_argument("--kernel", default="python3")
+    parser.add_argument("--timeout", type=int, default=1800, help="per-cell timeout (s)")
+    parser.add_argument("--fail-fast", action="store_true", help="stop at the first failure")
+    parser.add_argument("--log-output", action="store_true", help="echo cell outputs")
+    args = parser.parse_args(argv)
+
+    for key, value in CI_ENV.items():
+        os.environ.setdefault(key, value)
+
+    import papermill as pm
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    spec = KernelSpecManager().get_kernel_spec(args.kernel)
+    print(f"kernel {args.kernel!r}: {' '.join(spec.argv[:3])} (runner: {sys.executable})")
+
+    base = args.toc.resolve().parent
+    names = args.names or toc_files(args.toc)
+    names = [n.removesuffix(".md").removesuffix(".ipynb") for n in names]
+    out_dir = args.output.resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    records = []
+    failed = []
+    start_all = time.perf_counter()
+    for name in names:
+        try:
+            src = resolve(base, name)
+            nb = read_notebook(src)
+        except FileNotFoundError as exc:
+            print(f"  MISSING  {name}: {exc}", flush=True)
+            records.append({"file": name, "seconds": None, "status": "missing"})
+            failed.append(name)
+            continue
+        if nb is None:
+            print(f"  page     {name} (no kernelspec: not a notebook, skipped)", flush=True)
+            continue
+        if not has_parameters_cell(nb):
+            print(f"  ERROR    {name}: no code cell tagged 'parameters'", flush=True)
+            records.append({"file": name, "seconds": None, "status": "no parameters cell"})
+            failed.append(name)
+            continue
+        target = out_dir / Path(name).with_suffix(".ipynb")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        print(f"  running  {name} ...", flush=True)
+        t0 = time.perf_counter()
+        status = "ok"
+        try:
+            pm.execute_notebook(
+                nb,
+                str(target),
+                parameters={"fast": True},
+                kernel_name=args.kernel,
+                cwd=str(src.parent),
+                progress_bar=False,
+                log_output=args.log_output,
+                execution_timeout=args.timeout,
+            )
+        except Exception as exc:  # report every failure, then go on
+            status = "failed"
+            failed.append(name)
+            print(error_summary(exc), file=sys.stderr, flush=True)
+        seconds = time.perf_counter() - t0
+        records.append({"file": name, "seconds": round(seconds, 2), "status": status})
+        print(f"  {status:<7}  {name:<28} {seconds:8.1f} s", flush=True)
+        if failed and args.fail_fast:
+            break
+
+    total = time.perf_counter() - start_all
+    report = {
+        "parameters": {"fast": True},
+        "kernel": args.kernel,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "total_seconds": round(total, 2),
+        "notebooks": records,
+    }
+    (out_dir / "timings.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(f"total {total:.1f} s; timings in {out_dir / 'timings.json'}")
+    if failed:
+        print(f"FAILED: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
