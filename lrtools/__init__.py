@@ -1,0 +1,32 @@
+"""lrtools: learning dynamics of low-rank RNNs in overlap space.
+
+A companion to Y. Ger and O. Barak, *Learning reveals invisible structure in
+low-rank RNNs*, arXiv:2605.04115 (2026).
+
+>>> import lrtools
+>>> from lrtools import LowRankRNN, Overlaps, tasks, theory
+>>> net = LowRankRNN.random(N=500, rank=1, phi="linear", seed=0)
+>>> task = tasks.ExponentialFilter(c=0.2, dt=0.05, t_max=20.0)
+>>> hist = lrtools.train(net, task, epochs=10, eta=5e-3)
+>>> th = theory.learn(hist.initial, task, epochs=10, eta=5e-3)
+"""
+
+from . import tasks, theory
+from .history import DivergenceError, History
+from .network import LowRankRNN
+from .overlaps import Overlaps, vector_names
+from .training import train
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DivergenceError",
+    "History",
+    "LowRankRNN",
+    "Overlaps",
+    "tasks",
+    "theory",
+    "train",
+    "vector_names",
+    "__version__",
+]

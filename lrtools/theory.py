@@ -1,0 +1,437 @@
+r"""Learning in overlap space: reduced activity, the loss of ``S``, the exact map.
+
+**Reduced activity.** The activity of a low-rank network stays in the span of
+its input and left factors, ``h = M kM + U kU``. Its coordinates follow
+
+.. math::
+
+    \kappa_{t+1} = (1 - dt)\,\kappa_t + dt\,\bigl(x_t,\; g(\Delta_t)\, S_{VX} \kappa_t\bigr),
+    \qquad y_t = g(\Delta_{t+1})\, S_{ZX} \kappa_{t+1},
+
+with ``X = [M, U]`` and ``Delta = kappa^T S_XX kappa``. For linear networks
+``g = 1`` and this is exact at any N. For a nonlinearity ``phi`` and Gaussian
+vector entries (large N) Stein's lemma gives ``v . phi(h) / N -> <phi'> (S_VX
+kappa)`` with the gain ``g(Delta) = <phi'(h)>``, ``h ~ N(0, Delta)``: closed
+form ``1 / sqrt(1 + pi Delta / 2)`` for ``erf(sqrt(pi) x / 2)``, quadrature for
+``tanh`` (:func:`gain`).
+
+**Learning.** With the loss a function ``L(S)`` and ``Gamma`` its symmetric
+derivative (``Gamma_ab = dL/dsigma_ab`` for ``a != b``, ``2 dL/dsigma_aa`` on the
+diagonal), gradient descent on the vectors with rate ``N eta`` is
+``X' = X (I - eta Gamma)``, so exactly
+
+.. math::
+
+    S' = (I - \eta \Gamma) S (I - \eta \Gamma), \qquad
+    \frac{dS}{d\tau} = -(\Gamma S + S \Gamma) \quad (\tau = \eta \cdot \text{epoch}).
+
+(Ger & Barak, 2026.) Written for the vector ``sigma`` of overlaps the flow is
+``d sigma / d tau = -G(S) grad_sigma L`` with the preconditioner ``G``
+(:func:`preconditioner`), which depends on the invisible overlaps too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from scipy.integrate import solve_ivp
+
+from . import _kernels as K
+from . import _progress
+from .history import DivergenceError, History
+from .network import _check_dt, _check_input, _phi_code, _shape_from_names, squared_error
+from .overlaps import Overlaps, left_right
+from .tasks import Batch, Task, batches
+
+__all__ = [
+    "run",
+    "loss",
+    "gamma",
+    "loss_and_gamma",
+    "learn",
+    "flow",
+    "preconditioner",
+    "overlap_gradient",
+    "invariants",
+    "gain",
+    "filter_optimum",
+    "UPDATES",
+]
+
+UPDATES = ("exact", "first-order", "direct")
+
+# Loss growth (relative to the initial loss + 1) taken as divergence.
+_DIVERGENCE_FACTOR = 1e6
+
+
+def _indices(names: Sequence[str]) -> tuple[np.ndarray, ...]:
+    rank, n_in, n_out = _shape_from_names(names)
+    c = np.cumsum([0, n_in, rank, rank, n_out])
+    return tuple(np.arange(c[i], c[i + 1], dtype=np.int64) for i in range(4))
+
+
+def _work(x: np.ndarray) -> int:
+    # rough operation count of a reduced-theory pass, for choosing the parallel kernel
+    return 16 * x.shape[0] * x.shape[1]
+
+
+def _as_overlaps(S: Overlaps) -> Overlaps:
+    if not isinstance(S, Overlaps):
+        raise TypeError(f"expected lrtools.Overlaps, got {type(S).__name__}")
+    return S
+
+
+def gain(delta: np.ndarray | float, phi: str = "erf") -> tuple[np.ndarray, np.ndarray]:
+    """Gaussian gain ``g(Delta) = E[phi'(h)]``, ``h ~ N(0, Delta)``, and ``dg/dDelta``.
+
+    ``phi="erf"``: ``g = (1 + pi Delta / 2)^(-1/2)`` (closed form).
+    ``phi="tanh"``: Gauss-Hermite quadrature for ``Delta <= 1`` and the
+    trapezoidal rule in ``h`` above (both exponentially accurate).
+    ``phi="linear"``: ``g = 1``.
+    """
+    d = np.atleast_1d(np.asarray(delta, dtype=np.float64))
+    if np.any(d < 0) or not np.all(np.isfinite(d)):
+        raise ValueError("the variance Delta must be finite and non-negative")
+    g, dg = K.gain_array(_phi_code(phi), np.ascontiguousarray(d))
+    if np.ndim(delta) == 0:
+        return g[0], dg[0]
+    return g.reshape(np.shape(delta)), dg.reshape(np.shape(delta))
+
+
+def run(S: Overlaps, x: np.ndarray, dt: float, phi: str = "linear") -> np.ndarray:
+    """Reduced prediction of the network output, same shapes as ``LowRankRNN.run``.
+
+    Parameters
+    ----------
+    S : Overlaps
+        Overlaps of the network.
+    x : array_like, shape (B, T, n_in)
+        Input.
+    dt : float
+        Euler step.
+    phi : {"linear", "erf", "tanh"}
+        Nonlinearity (nonlinear: the Gaussian, large-N limit).
+
+    Returns
+    -------
+    numpy.ndarray, shape (B, T, n_out)
+    """
+    S = _as_overlaps(S)
+    idx = _indices(S.names)
+    x = _check_input(x, len(idx[0]))
+    y, _ = K.theory_forward(np.ascontiguousarray(S.matrix), *idx, x, _check_dt(dt),
+                            _phi_code(phi), work=_work(x))
+    return y
+
+
+def loss_and_gamma(
+    S: Overlaps, batch: Batch, weights: np.ndarray, dt: float, phi: str = "linear"
+) -> tuple[float, np.ndarray]:
+    """Loss ``L(S) = sum w (y - y*)^2`` on one batch and ``Gamma`` (``(k, k)``, symmetric).
+
+    ``Gamma = F + F^T`` where ``F`` is the derivative of ``L`` with respect to the
+    entries of ``S`` taken as independent, which gives ``Gamma_ab = dL/dsigma_ab``
+    (``a != b``) and ``Gamma_aa = 2 dL/dsigma_aa``.
+    """
+    x, target, _ = batch
+    idx = _indices(S.names)
+    x = _check_input(x, len(idx[0]))
+    code = _phi_code(phi)
+    Sm = np.ascontiguousarray(S.matrix)
+    dt = _check_dt(dt)
+    y, kap = K.theory_forward(Sm, *idx, x, dt, code, work=_work(x))
+    L, gy = squared_error(y, target, weights)
+    F = K.theory_backward(Sm, *idx, kap, gy, dt, code, work=_work(x))
+    return L, F + F.T
+
+
+def _first_batch(task: Task, seed: np.random.Generator | int | None) -> tuple[Batch, np.ndarray]:
+    batch = next(batches(task, seed))
+    return batch, task.loss_weights(batch[2])
+
+
+def loss(S: Overlaps, task: Task, phi: str = "linear", *, seed: int | None = None) -> float:
+    """Loss of the reduced network on the task's (first, for random tasks) batch."""
+    batch, w = _first_batch(task, seed)
+    return loss_and_gamma(_as_overlaps(S), batch, w, task.dt, phi)[0]
+
+
+def gamma(S: Overlaps, task: Task, phi: str = "linear", *, seed: int | None = None) -> np.ndarray:
+    """``Gamma(S)`` (``(k, k)``) on the task's (first, for random tasks) batch."""
+    batch, w = _first_batch(task, seed)
+    return loss_and_gamma(_as_overlaps(S), batch, w, task.dt, phi)[1]
+
+
+def overlap_gradient(Gamma: np.ndarray) -> np.ndarray:
+    """``dL/dS`` as a symmetric matrix of partial derivatives from ``Gamma``.
+
+    Off-diagonal entries equal ``Gamma``; diagonal entries are ``Gamma_aa / 2``.
+    """
+    D = np.array(Gamma, dtype=np.float64)
+    np.fill_diagonal(D, np.diag(Gamma) / 2.0)
+    return D
+
+
+def _check_learning_args(epochs: int, eta: float) -> None:
+    if int(epochs) != epochs or epochs < 0:
+        raise ValueError(f"epochs must be a non-negative integer, got {epochs}")
+    if not (np.isfinite(eta) and eta > 0):
+        raise ValueError(f"learning rate eta must be positive, got {eta}")
+
+
+def _diverged(what: str, epoch: int, L: float, L0: float, eta: float) -> DivergenceError:
+    return DivergenceError(
+        f"{what} diverged at epoch {epoch}: loss {L:.3g} (initial {L0:.3g}); "
+        f"the learning rate eta={eta:g} is too large for this problem, reduce it"
+    )
+
+
+def learn(
+    S: Overlaps,
+    task: Task,
+    epochs: int,
+    eta: float,
+    phi: str = "linear",
+    update: str = "exact",
+    *,
+    seed: np.random.Generator | int | None = None,
+    weight_decay: float = 0.0,
+    progress: bool | None = None,
+) -> History:
+    """Iterate learning in overlap space.
+
+    Parameters
+    ----------
+    S : Overlaps
+        Initial overlaps.
+    task : Task
+        Task; random tasks draw one batch per epoch from ``seed`` exactly as
+        :func:`lrtools.train` does.
+    epochs : int
+        Number of updates.
+    eta : float
+        Learning rate (the vectors' rate is ``N eta``).
+    phi : {"linear", "erf", "tanh"}
+        Nonlinearity; nonlinear losses are those of the Gaussian limit.
+    update : {"exact", "first-order", "direct"}
+        ``"exact"``: ``S' = (I - eta Gamma) S (I - eta Gamma)``, the image of one
+        gradient step on the vectors (exact for any loss of ``S``).
+        ``"first-order"``: ``S' = S - eta (Gamma S + S Gamma)``, the Euler step of
+        the flow (the paper's ODE with ``G``).
+        ``"direct"``: ``sigma' = sigma - eta dL/dsigma``, plain gradient descent
+        on the overlaps themselves, without ``G``.
+    seed : int or numpy.random.Generator, optional
+        Seed of the batches of random tasks.
+    weight_decay : float
+        L2 penalty ``(weight_decay / 2) sum_a |a|^2 / N`` added to the loss, i.e.
+        ``Gamma -> Gamma + weight_decay * I`` (the same term as in
+        :func:`lrtools.train`); the recorded loss is the task loss alone.
+    progress : bool, optional
+        Show a progress bar (default: only in a terminal).
+
+    Returns
+    -------
+    History
+        ``loss (epochs,)`` and ``overlaps (epochs + 1, k, k)``; ``time = eta * epoch``.
+    """
+    S = _as_overlaps(S)
+    _check_learning_args(epochs, eta)
+    if update not in UPDATES:
+        raise ValueError(f"unknown update {update!r}; expected one of {UPDATES}")
+    if weight_decay < 0:
+        raise ValueError(f"weight_decay must be non-negative, got {weight_decay}")
+    k = S.k
+    idx = _indices(S.names)
+    code = _phi_code(phi)
+    dt = task.dt
+    eye = np.eye(k)
+    Sm = np.array(S.matrix)
+    losses = np.empty(epochs)
+    traj = np.empty((epochs + 1, k, k))
+    traj[0] = Sm
+    stream = batches(task, seed)
+    L0 = None
+    for epoch in _progress.bar(range(epochs), total=epochs, desc=f"theory ({update})",
+                               progress=progress):
+        x, target, mask = next(stream)
+        y, kap = K.theory_forward(Sm, *idx, x, dt, code, work=_work(x))
+        L, gy = squared_error(y, target, task.loss_weights(mask))
+        L0 = L if L0 is None else L0
+        if not np.isfinite(L) or L > _DIVERGENCE_FACTOR * (1.0 + L0):
+            raise _diverged("overlap learning", epoch, L, L0, eta)
+        F = K.theory_backward(Sm, *idx, kap, gy, dt, code, work=_work(x))
+        Gam = F + F.T
+        if weight_decay:
+            Gam = Gam + weight_decay * eye
+        if update == "exact":
+            P = eye - eta * Gam
+            Sm = P @ Sm @ P
+        elif update == "first-order":
+            GS = Gam @ Sm
+            Sm = Sm - eta * (GS + GS.T)
+        else:
+            Sm = Sm - eta * overlap_gradient(Gam)
+        Sm = 0.5 * (Sm + Sm.T)
+        if not np.all(np.isfinite(Sm)):
+            raise _diverged("overlap learning", epoch, L, L0, eta)
+        losses[epoch] = L
+        traj[epoch + 1] = Sm
+    return History(
+        loss=losses,
+        overlaps=traj,
+        names=S.names,
+        time=eta * np.arange(epochs + 1),
+        info={"eta": eta, "update": update, "phi": phi, "weight_decay": weight_decay,
+              "task": repr(task), "seed": seed if isinstance(seed, int | None) else "generator"},
+    )
+
+
+def flow(
+    S: Overlaps,
+    task: Task,
+    t_end: float,
+    n_points: int = 200,
+    phi: str = "linear",
+    *,
+    weight_decay: float = 0.0,
+    rtol: float = 1e-10,
+    atol: float = 1e-12,
+    method: str = "DOP853",
+) -> History:
+    """Integrate the gradient flow ``dS/dtau = -(Gamma S + S Gamma)``.
+
+    ``tau`` is learning time, ``eta * epochs`` for discrete learning. Integrated
+    with SciPy's adaptive ``solve_ivp`` (default DOP853, ``rtol=1e-10``).
+    Random tasks are not allowed (the flow needs a fixed loss).
+
+    Returns
+    -------
+    History
+        ``overlaps (n_points, k, k)`` and ``loss (n_points,)`` at ``time =
+        linspace(0, t_end, n_points)``.
+    """
+    S = _as_overlaps(S)
+    if not task.deterministic:
+        raise ValueError(
+            "flow integrates a fixed loss; this task draws random batches "
+            f"({type(task).__name__}); use learn() or a deterministic task"
+        )
+    if not (np.isfinite(t_end) and t_end > 0):
+        raise ValueError(f"t_end must be positive, got {t_end}")
+    if int(n_points) != n_points or n_points < 2:
+        raise ValueError(f"n_points must be an integer >= 2, got {n_points}")
+    batch, w = _first_batch(task, None)
+    k = S.k
+
+    def rhs(_t: float, s: np.ndarray) -> np.ndarray:
+        Sm = s.reshape(k, k)
+        _, Gam = loss_and_gamma(Overlaps(Sm, S.names), batch, w, task.dt, phi)
+        if weight_decay:
+            Gam = Gam + weight_decay * np.eye(k)
+        GS = Gam @ Sm
+        return -(GS + GS.T).ravel()
+
+    t_eval = np.linspace(0.0, t_end, n_points)
+    sol = solve_ivp(rhs, (0.0, t_end), S.matrix.ravel(), method=method, t_eval=t_eval,
+                    rtol=rtol, atol=atol)
+    if not sol.success:
+        raise DivergenceError(f"gradient flow integration failed: {sol.message}")
+    traj = sol.y.T.reshape(-1, k, k)
+    traj = 0.5 * (traj + traj.transpose(0, 2, 1))
+    losses = np.array([loss_and_gamma(Overlaps(Sm, S.names), batch, w, task.dt, phi)[0]
+                       for Sm in traj])
+    return History(loss=losses, overlaps=traj, names=S.names, time=sol.t,
+                   info={"update": "flow", "phi": phi, "rtol": rtol, "atol": atol,
+                         "method": method, "nfev": sol.nfev, "weight_decay": weight_decay})
+
+
+def preconditioner(S: Overlaps) -> tuple[np.ndarray, list[str]]:
+    """The matrix ``G(S)`` of the flow written for the vector of overlaps.
+
+    ``d sigma / d tau = -G grad_sigma L`` with ``sigma`` the upper triangle of
+    ``S`` (order of :attr:`Overlaps.pair_names`). ``G`` depends on ``S`` only
+    (visible and invisible overlaps), not on the loss; it is symmetric positive
+    semidefinite (it is ``J J^T`` for the Jacobian ``J`` of ``sigma`` with respect
+    to the vectors, up to the rate ``N``).
+
+    Returns
+    -------
+    G : numpy.ndarray, shape (p, p), ``p = k (k + 1) / 2``
+    names : list of str
+        Overlap names labelling the rows and columns.
+    """
+    S = _as_overlaps(S)
+    k = S.k
+    iu = np.triu_indices(k)
+    p = len(iu[0])
+    G = np.empty((p, p))
+    for col in range(p):
+        grad = np.zeros((k, k))
+        a, b = iu[0][col], iu[1][col]
+        grad[a, b] = grad[b, a] = 1.0
+        # Gamma from a unit gradient in overlap `col` (diagonal entries doubled)
+        Gam = grad.copy()
+        if a == b:
+            Gam[a, a] = 2.0
+        GS = Gam @ S.matrix
+        G[:, col] = (GS + GS.T)[iu]
+    return G, S.pair_names
+
+
+def invariants(
+    S: Overlaps | History | np.ndarray, names: Sequence[str] | None = None
+) -> np.ndarray:
+    """Eigenvalues of ``J S`` (ascending), conserved by the linear gradient flow.
+
+    ``J = diag(+1 on the left vectors z, v; -1 on the right vectors m, u)``. In the
+    linear case ``Gamma`` couples left with right vectors only, so ``J Gamma =
+    -Gamma J`` and ``d(JS)/dtau = [Gamma, JS]``: a Lax pair. ``trace(JS) =
+    (|z|^2 + |v|^2 - |m|^2 - |u|^2) / N`` is one of them. The eigenvalues are
+    real (``JS`` is similar to ``S^(1/2) J S^(1/2)``).
+
+    Parameters
+    ----------
+    S : Overlaps, History or numpy.ndarray of shape (..., k, k)
+        One state or a trajectory (then ``names`` is needed for arrays).
+
+    Returns
+    -------
+    numpy.ndarray, shape (..., k)
+    """
+    if isinstance(S, Overlaps):
+        mats, names = S.matrix[None], S.names
+    elif isinstance(S, History):
+        mats, names = S.overlaps, S.names
+    else:
+        mats = np.asarray(S, dtype=np.float64)
+        if names is None:
+            raise ValueError("pass the vector names with an array of overlap matrices")
+    J = left_right(names)
+    m = mats.reshape(-1, mats.shape[-1], mats.shape[-1])
+    out = np.empty(m.shape[:2])
+    for i, Sm in enumerate(m):
+        w, Q = np.linalg.eigh(0.5 * (Sm + Sm.T))
+        R = (Q * np.sqrt(np.clip(w, 0.0, None))) @ Q.T
+        out[i] = np.linalg.eigvalsh(R @ (J[:, None] * R))
+    if isinstance(S, Overlaps):
+        return out[0]
+    return out.reshape(mats.shape[:-1])
+
+
+def filter_optimum(c: float, dt: float) -> dict[str, float]:
+    """Closed-form optimum of the discrete exponential filter (rank 1, linear).
+
+    Any network with ``sigma_zm = 1`` and ``sigma_zu sigma_vm = sigma_vu = a``,
+    ``a = 1 - (1 - exp(-c dt)) / dt`` (``-> 1 - c`` as ``dt -> 0``), reproduces
+    ``exp(-c t_k)`` exactly on the grid: its recurrent mode decays by
+    ``1 - dt + dt a = exp(-c dt)`` per step and the input mode cancels.
+
+    Returns
+    -------
+    dict
+        ``{"zm": 1.0, "zu*vm": a, "vu": a}``.
+    """
+    _check_dt(dt)
+    a = 1.0 - (1.0 - np.exp(-c * dt)) / dt
+    return {"zm": 1.0, "zu*vm": float(a), "vu": float(a)}
