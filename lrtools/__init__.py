@@ -11,22 +11,35 @@ low-rank RNNs*, arXiv:2605.04115 (2026).
 >>> th = theory.learn(hist.initial, task, epochs=10, eta=5e-3)
 """
 
-from . import tasks, theory
+__version__ = "0.1.0"
+
+import importlib
+
+from . import cache, report, tasks, theory
 from .history import DivergenceError, History
 from .network import LowRankRNN
 from .overlaps import Overlaps, vector_names
 from .training import train
-
-__version__ = "0.1.0"
 
 __all__ = [
     "DivergenceError",
     "History",
     "LowRankRNN",
     "Overlaps",
+    "cache",
+    "plotting",
+    "report",
     "tasks",
     "theory",
     "train",
     "vector_names",
     "__version__",
 ]
+
+_LAZY = ("plotting",)  # matplotlib and seaborn load only when plotting is used
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'lrtools' has no attribute {name!r}")

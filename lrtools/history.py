@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,4 +95,32 @@ class History:
             names=self.names,
             time=np.concatenate([self.time, self.time[-1] + other.time[1:] - other.time[0]]),
             info={"parts": [self.info, other.info]},
+        )
+
+    # --- storage (used by lrtools.cache) ----------------------------------
+    def to_arrays(self, prefix: str = "") -> dict[str, np.ndarray]:
+        """Flat dict of plain arrays (no pickle); inverse of :meth:`from_arrays`."""
+        out = {
+            f"{prefix}loss": self.loss,
+            f"{prefix}overlaps": self.overlaps,
+            f"{prefix}names": np.array(self.names),
+            f"{prefix}time": self.time,
+            f"{prefix}info": np.array(json.dumps(self.info, default=repr)),
+        }
+        if self.vectors is not None:
+            out[f"{prefix}vectors"] = self.vectors
+            out[f"{prefix}vector_epochs"] = self.vector_epochs
+        return out
+
+    @classmethod
+    def from_arrays(cls, data: dict[str, np.ndarray], prefix: str = "") -> History:
+        """Rebuild a history stored with :meth:`to_arrays`."""
+        return cls(
+            loss=np.asarray(data[f"{prefix}loss"]),
+            overlaps=np.asarray(data[f"{prefix}overlaps"]),
+            names=tuple(str(n) for n in data[f"{prefix}names"]),
+            time=np.asarray(data[f"{prefix}time"]),
+            vectors=data.get(f"{prefix}vectors"),
+            vector_epochs=data.get(f"{prefix}vector_epochs"),
+            info=json.loads(str(data[f"{prefix}info"])),
         )
