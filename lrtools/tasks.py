@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .overlaps import Overlaps
+
 __all__ = [
     "Task",
     "ImpulseResponse",
@@ -31,6 +33,11 @@ __all__ = [
     "DampedOscillator",
     "WhiteNoise",
     "NoisyTarget",
+    "FlipFlop",
+    "DecisionMaking",
+    "TeacherStudent",
+    "teacher_overlaps",
+    "flip_flop_pulses",
     "Batch",
     "batches",
     "steps",
@@ -274,3 +281,323 @@ def batches(task: Task, seed: np.random.Generator | int | None = None) -> Iterat
     rng = np.random.default_rng(seed)
     while True:
         yield task.sample(rng)
+
+
+# ---------------------------------------------------------------------------
+# Nonlinear tasks (paper Figures 4, 8, 9, 10): masked mean squared error
+# ---------------------------------------------------------------------------
+
+
+def _check_batch_size(batch_size: int) -> None:
+    if isinstance(batch_size, bool) or int(batch_size) != batch_size or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+
+
+def _check_positive(**values: float) -> None:
+    for name, value in values.items():
+        if not (math.isfinite(value) and value > 0):
+            raise ValueError(f"{name} must be a positive number, got {value!r}")
+
+
+def _n(duration: float, dt: float) -> int:
+    """A duration in steps (rounded to the grid)."""
+    return int(round(duration / dt))
+
+
+def flip_flop_pulses(
+    rng: np.random.Generator,
+    batch_size: int,
+    n_steps: int,
+    dt: float,
+    *,
+    pulse_duration: float = 0.5,
+    first_pulse: float = 0.5,
+    post_pulse: float = 2.0,
+    wait_min: float = 4.0,
+    wait_max: float = 10.0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Random +-1 pulse trains of the flip-flop task on a grid of ``n_steps`` steps.
+
+    Trial ``b`` has pulses with onsets ``t_1 = first_pulse`` and
+    ``t_{i+1} = t_i + pulse_duration + post_pulse + w_i``, ``w_i ~ U[wait_min,
+    wait_max]``, while ``t_i < n_steps dt``; each pulse has an independent random
+    sign. Onsets are rounded to the grid (step ``round(t_i / dt)``). Draws, per
+    trial: the waits and signs in order (so one seed gives one batch).
+
+    Returns
+    -------
+    pulses : numpy.ndarray, shape (B, T)
+        ``+-1`` during pulses (steps ``k0 <= k < k0 + pulse_duration / dt``), else 0.
+    state : numpy.ndarray, shape (B, T)
+        Sign of the last pulse whose onset is ``<= t_k`` (0 before the first).
+    free : numpy.ndarray, shape (B, T), bool
+        False before the first pulse and on ``k0 <= k < k0 + (pulse_duration +
+        post_pulse) / dt`` after every onset ``k0``: the steps a flip-flop loss
+        excludes.
+    """
+    T = int(n_steps)
+    pulses = np.zeros((batch_size, T))
+    state = np.zeros((batch_size, T))
+    free = np.ones((batch_size, T), dtype=bool)
+    n_pulse, n_blank = _n(pulse_duration, dt), _n(pulse_duration + post_pulse, dt)
+    for b in range(batch_size):
+        onset = first_pulse
+        k_first = _n(first_pulse, dt)
+        free[b, :k_first] = False
+        while True:
+            k0 = _n(onset, dt)
+            if k0 >= T:
+                break
+            sign = 1.0 if rng.random() < 0.5 else -1.0
+            pulses[b, k0:k0 + n_pulse] = sign
+            state[b, k0:] = sign
+            free[b, k0:k0 + n_blank] = False
+            onset += pulse_duration + post_pulse + rng.uniform(wait_min, wait_max)
+    return pulses, state, free
+
+
+@dataclass(frozen=True, kw_only=True)
+class FlipFlop(Task):
+    """Flip-flop (one-bit memory) task (paper Figures 4, 8, 9).
+
+    Input: ``+-amplitude`` pulses of ``pulse_duration`` seconds, the first at
+    ``first_pulse``; after each pulse and a ``post_pulse`` window a wait drawn
+    uniformly in ``[wait_min, wait_max]`` precedes the next (see
+    :func:`flip_flop_pulses`). Target: ``+-level``, the sign of the last pulse,
+    held from that pulse's onset. The mask drops the time before the first pulse,
+    every pulse and the ``post_pulse`` seconds after it, so the loss is the masked
+    mean squared error of the held state (``reduction="mean"``).
+
+    Parameters
+    ----------
+    dt, t_max : float
+        Time step and trial duration (paper: 0.025 and 20).
+    batch_size : int
+        Trials per batch (paper: 10).
+    pulse_duration, first_pulse, post_pulse, wait_min, wait_max : float
+        Timing in seconds (defaults 0.5, 0.5, 2, 4, 10).
+    amplitude, level : float
+        Input pulse height (1) and target level (0.5).
+    """
+
+    dt: float = 0.025
+    t_max: float = 20.0
+    batch_size: int = 10
+    pulse_duration: float = 0.5
+    first_pulse: float = 0.5
+    post_pulse: float = 2.0
+    wait_min: float = 4.0
+    wait_max: float = 10.0
+    amplitude: float = 1.0
+    level: float = 0.5
+
+    reduction = "mean"
+    deterministic = False
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check_batch_size(self.batch_size)
+        _check_positive(pulse_duration=self.pulse_duration, post_pulse=self.post_pulse,
+                        wait_min=self.wait_min, amplitude=self.amplitude, level=self.level)
+        if not (math.isfinite(self.first_pulse) and 0 <= self.first_pulse < self.t_max):
+            raise ValueError(f"first_pulse must lie in [0, t_max), got {self.first_pulse}")
+        if not (math.isfinite(self.wait_max) and self.wait_max >= self.wait_min):
+            raise ValueError(f"need wait_max >= wait_min, got {self.wait_max} < {self.wait_min}")
+        if _n(self.pulse_duration, self.dt) < 1:
+            raise ValueError(f"pulse_duration={self.pulse_duration} is shorter than dt={self.dt}")
+
+    def sample(self, rng: np.random.Generator | None = None) -> Batch:
+        """A batch: input pulses ``(B, T, 1)``, held target ``(B, T, 1)`` and mask."""
+        if rng is None:
+            raise ValueError("FlipFlop.sample needs a numpy Generator (it is random)")
+        pulses, state, free = flip_flop_pulses(
+            rng, int(self.batch_size), self.n_steps, self.dt,
+            pulse_duration=self.pulse_duration, first_pulse=self.first_pulse,
+            post_pulse=self.post_pulse, wait_min=self.wait_min, wait_max=self.wait_max)
+        x = self.amplitude * pulses[:, :, None]
+        y = self.level * state[:, :, None]
+        return x, y, free[:, :, None].astype(np.float64)
+
+
+COHERENCES = (-16.0, -8.0, -4.0, -2.0, 2.0, 4.0, 8.0, 16.0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DecisionMaking(Task):
+    """Perceptual decision making (paper Figures 9, 10).
+
+    Epochs: ``fixation`` (input 0), ``stimulus`` (input ``coh * scale / 100``
+    plus white noise), ``delay`` (input 0), ``response`` (input 0, target
+    ``coh / 16``). The coherence ``coh`` of each trial is drawn uniformly from
+    ``coherences``. The mask keeps the response period only; the loss is the
+    masked mean squared error.
+
+    The stimulus noise is white noise of spectral density ``noise_std^2``: each
+    sample gets ``noise_std / sqrt(dt) * xi``, ``xi ~ N(0, 1)``, so the noise
+    integrated over the 9 s stimulus has standard deviation ``3 noise_std`` =
+    0.3 (for the default 0.1), against an integrated mean of ``9 * 0.032 coh``
+    = 0.58 at the weakest coherence ``|coh| = 2``: the sign is recoverable but a
+    network has to integrate. The paper does not state its noise level; this is
+    our choice.
+
+    Parameters
+    ----------
+    dt, t_max : float
+        Time step and duration (paper: 0.05 and 20; ``t_max`` must equal the sum
+        of the four epochs).
+    batch_size : int
+        Trials per batch (paper: 128).
+    fixation, stimulus, delay, response : float
+        Epoch durations in seconds (1, 9, 1, 9).
+    scale : float
+        Stimulus mean per unit coherence times 100 (3.2).
+    noise_std : float
+        Spectral density (square root) of the stimulus noise (0.1).
+    coherences : tuple of float
+        Coherence values (``-16 .. 16``, no zero).
+    """
+
+    dt: float = 0.05
+    t_max: float = 20.0
+    batch_size: int = 128
+    fixation: float = 1.0
+    stimulus: float = 9.0
+    delay: float = 1.0
+    response: float = 9.0
+    scale: float = 3.2
+    noise_std: float = 0.1
+    coherences: tuple[float, ...] = COHERENCES
+
+    reduction = "mean"
+    deterministic = False
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check_batch_size(self.batch_size)
+        _check_positive(stimulus=self.stimulus, response=self.response)
+        if min(self.fixation, self.delay) < 0:
+            raise ValueError("fixation and delay durations must be non-negative")
+        total = self.fixation + self.stimulus + self.delay + self.response
+        if abs(total - self.t_max) > 1e-9 * self.t_max:
+            raise ValueError(
+                f"epochs last {total} s (fixation + stimulus + delay + response), "
+                f"but t_max={self.t_max}"
+            )
+        if not (math.isfinite(self.noise_std) and self.noise_std >= 0):
+            raise ValueError(f"noise_std must be non-negative, got {self.noise_std}")
+        if len(self.coherences) == 0:
+            raise ValueError("need at least one coherence")
+
+    def epochs(self) -> dict[str, slice]:
+        """Step ranges of the four epochs: ``{"fixation": slice, ...}``."""
+        edges = np.cumsum([0, self.fixation, self.stimulus, self.delay])
+        k = [_n(e, self.dt) for e in edges] + [self.n_steps]
+        names = ("fixation", "stimulus", "delay", "response")
+        return {n: slice(k[i], k[i + 1]) for i, n in enumerate(names)}
+
+    def sample(self, rng: np.random.Generator | None = None) -> Batch:
+        """A batch: noisy stimulus ``(B, T, 1)``, target ``coh/16`` and response mask."""
+        if rng is None:
+            raise ValueError("DecisionMaking.sample needs a numpy Generator (it is random)")
+        B, T = int(self.batch_size), self.n_steps
+        ep = self.epochs()
+        coh = rng.choice(np.asarray(self.coherences, dtype=np.float64), size=B)
+        stim = ep["stimulus"]
+        n_stim = stim.stop - stim.start
+        x = np.zeros((B, T, 1))
+        noise = rng.standard_normal((B, n_stim))
+        x[:, stim, 0] = (coh[:, None] * self.scale / 100.0
+                         + self.noise_std / math.sqrt(self.dt) * noise)
+        y = np.zeros((B, T, 1))
+        mask = np.zeros((B, T, 1))
+        y[:, ep["response"], 0] = coh[:, None] / 16.0
+        mask[:, ep["response"], 0] = 1.0
+        return x, y, mask
+
+
+def teacher_overlaps(margin: float = 1.0) -> Overlaps:
+    """The paper's teacher network for the teacher-student task (Figures 9, 10).
+
+    Visible overlaps (Ger & Barak, 2026): ``zm 0.5, zu 2.3, vm 2.0, vu 1.5,
+    mu 1.6, mm 1.8, uu 2.2``. The invisible ones (``vv, zv, zz``) do not affect
+    the teacher's output in the Gaussian limit; we complete the matrix as
+    ``[[vv, zv], [zv, zz]] = B^T A^{-1} B + margin * I`` with ``A`` the
+    ``(m, u)`` block and ``B`` the ``(m, u) x (v, z)`` block, the smallest
+    positive semidefinite completion plus ``margin`` (default 1: ``vv = 3.32,
+    zv = -0.107, zz = 5.57``), so ``S`` is positive definite (smallest
+    eigenvalue 0.072 for ``margin = 1``).
+
+    Returns
+    -------
+    Overlaps
+        Rank-1 overlaps over ``("m", "u", "v", "z")``.
+    """
+    if not (math.isfinite(margin) and margin > 0):
+        raise ValueError(f"margin must be positive, got {margin}")
+    A = np.array([[1.8, 1.6], [1.6, 2.2]])
+    Bm = np.array([[2.0, 0.5], [1.5, 2.3]])  # rows m, u; columns v, z
+    C = Bm.T @ np.linalg.solve(A, Bm) + margin * np.eye(2)
+    S = np.block([[A, Bm], [Bm.T, C]])
+    return Overlaps(S, ("m", "u", "v", "z"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class TeacherStudent(Task):
+    """Imitate a reduced (Gaussian-limit) teacher network (paper Figures 9, 10, task C).
+
+    Input: ``input_std * xi`` (i.i.d. ``N(0, 1)`` per sample) plus
+    ``pulse_amplitude`` times flip-flop pulses (:func:`flip_flop_pulses` with the
+    default timing). Target: the teacher's output ``theory.run(teacher, x, dt,
+    phi)``. The mask keeps every step; the loss is the mean squared error.
+
+    Parameters
+    ----------
+    teacher : Overlaps
+        Teacher overlaps (rank 1); default :func:`teacher_overlaps`.
+    phi : {"erf", "tanh", "linear"}
+        Teacher nonlinearity.
+    dt, t_max : float
+        Time step and duration (0.05 and 20).
+    batch_size : int
+        Trials per batch (128).
+    input_std, pulse_amplitude : float
+        Input noise (1.5) and pulse height (2).
+    """
+
+    teacher: Overlaps = field(default_factory=teacher_overlaps)
+    phi: str = "erf"
+    dt: float = 0.05
+    t_max: float = 20.0
+    batch_size: int = 128
+    input_std: float = 1.5
+    pulse_amplitude: float = 2.0
+
+    reduction = "mean"
+    deterministic = False
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check_batch_size(self.batch_size)
+        if not isinstance(self.teacher, Overlaps):
+            raise TypeError(f"teacher must be lrtools.Overlaps, got {type(self.teacher).__name__}")
+        if self.teacher.names != ("m", "u", "v", "z"):
+            raise ValueError(f"the teacher must be rank 1 (m, u, v, z), got {self.teacher.names}")
+        if self.phi not in ("linear", "erf", "tanh"):
+            raise ValueError(f"unknown nonlinearity phi={self.phi!r}")
+        if not (math.isfinite(self.input_std) and self.input_std >= 0):
+            raise ValueError(f"input_std must be non-negative, got {self.input_std}")
+        if not math.isfinite(self.pulse_amplitude):
+            raise ValueError("pulse_amplitude must be finite")
+
+    def sample(self, rng: np.random.Generator | None = None) -> Batch:
+        """A batch: noise plus pulses ``(B, T, 1)``, the teacher's output, all-ones mask."""
+        from . import theory
+
+        if rng is None:
+            raise ValueError("TeacherStudent.sample needs a numpy Generator (it is random)")
+        B, T = int(self.batch_size), self.n_steps
+        pulses, _, _ = flip_flop_pulses(rng, B, T, self.dt)
+        x = (self.input_std * rng.standard_normal((B, T, 1))
+             + self.pulse_amplitude * pulses[:, :, None])
+        y = theory.run(self.teacher, x, self.dt, self.phi)
+        return x, y, np.ones_like(y)
