@@ -15,7 +15,7 @@ __version__ = "0.1.0"
 
 import importlib
 
-from . import cache, report, tasks, theory
+from . import cache, experiments, report, tasks, theory
 from .history import DivergenceError, History
 from .network import LowRankRNN
 from .overlaps import Overlaps, vector_names
@@ -27,6 +27,7 @@ __all__ = [
     "LowRankRNN",
     "Overlaps",
     "cache",
+    "experiments",
     "plotting",
     "report",
     "tasks",

@@ -30,6 +30,7 @@ __all__ = [
     "visible_pairs",
     "invisible_pairs",
     "vectors_with_overlaps",
+    "pair_name",
 ]
 
 # Relative tolerance on the smallest eigenvalue of S below which a matrix is
@@ -94,6 +95,22 @@ def left_right(names: Sequence[str]) -> np.ndarray:
 
 
 _PHIS = ("linear", "erf", "tanh")
+_ROLE_ORDER = {"z": 0, "v": 1, "m": 2, "u": 3}  # the paper writes sigma_zm, sigma_vu, sigma_mu
+
+
+def _key(name: str) -> tuple[int, str]:
+    return (_ROLE_ORDER[_role(name)], name)
+
+
+def pair_name(a: str, b: str) -> str:
+    """Name of the overlap of vectors ``a`` and ``b`` in the paper's order (``"zm"``, ``"vu"``)."""
+    first, second = sorted((a, b), key=_key)
+    return first + second
+
+
+def _sorted_pairs(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    ordered = [tuple(sorted(p, key=_key)) for p in pairs]
+    return sorted(ordered, key=lambda p: (p[0] == p[1], _key(p[0]), _key(p[1])))
 
 
 def visible_pairs(names: Sequence[str], phi: str = "linear") -> list[tuple[str, str]]:
@@ -103,6 +120,7 @@ def visible_pairs(names: Sequence[str], phi: str = "linear") -> list[tuple[str, 
     the activity vectors (``m``, ``u``): ``zm, zu, vm, vu`` for rank 1.
     Nonlinear networks in the Gaussian limit add the overlaps among the
     activity vectors, which set the variance of the activity: ``mu, mm, uu``.
+    Pairs are returned in the paper's order and spelling (``("z", "m")``).
     """
     if phi not in _PHIS:
         raise ValueError(f"unknown nonlinearity {phi!r}; expected one of {_PHIS}")
@@ -114,15 +132,14 @@ def visible_pairs(names: Sequence[str], phi: str = "linear") -> list[tuple[str, 
             activity = ra in "mu" and rb in "mu"
             if cross or (phi != "linear" and activity):
                 pairs.append((a, b))
-    return pairs
+    return _sorted_pairs(pairs)
 
 
 def invisible_pairs(names: Sequence[str], phi: str = "linear") -> list[tuple[str, str]]:
     """Pairs of vectors whose overlap the loss does not depend on (loss-invisible)."""
     vis = set(visible_pairs(names, phi))
-    return [
-        (a, b) for i, a in enumerate(names) for b in names[i:] if (a, b) not in vis
-    ]
+    pairs = [(a, b) for i, a in enumerate(names) for b in names[i:]]
+    return [p for p in _sorted_pairs(pairs) if p not in vis]
 
 
 def _psd_sqrt(S: np.ndarray) -> np.ndarray:
@@ -295,8 +312,8 @@ class Overlaps:
 
     @property
     def pair_names(self) -> list[str]:
-        """Overlap names in upper-triangle order, e.g. ``["mm", "mu", ...]``."""
-        return [a + b for a, b in self.pairs]
+        """Overlap names in upper-triangle order, paper spelling: ``["mm", "mu", "vm", ...]``."""
+        return [pair_name(a, b) for a, b in self.pairs]
 
     def values(self, pairs: Iterable[tuple[str, str] | str] | None = None) -> np.ndarray:
         """The overlaps as a flat vector (default: all pairs, upper triangle)."""

@@ -28,6 +28,7 @@ __all__ = [
     "plot_loss",
     "plot_preconditioner",
     "plot_invariants",
+    "plot_framework",
     "savefig",
     "figure_dir",
     "SIM",
@@ -57,15 +58,17 @@ def setup(context: str = "notebook") -> None:
 
 
 def overlap_colors(S: Overlaps | Sequence[str], phi: str = "linear") -> dict[str, tuple]:
-    """Colour of every overlap name: visible in blue-green, invisible in orange-red."""
+    """Colour of every overlap name: visible in greens-blues, invisible in oranges-reds.
+
+    Both are sequential colour-blind safe maps (ColorBrewer GnBu and YlOrRd), so the
+    two groups stay apart in grey scale too. Both spellings (``"zm"``, ``"mz"``) map.
+    """
     if not isinstance(S, Overlaps):
         S = Overlaps(np.eye(len(S)), tuple(S))
-    vis, inv = S.visible(phi), S.invisible(phi)
     colors = {}
-    for names, cmap in ((vis, "crest"), (inv, "flare")):
-        pal = sns.color_palette(cmap, max(len(names), 2))
-        colors.update(zip(names, pal, strict=False))
-    # the reversed spelling ("zm" for "mz") maps to the same colour
+    for names, cmap in ((S.visible(phi), "GnBu"), (S.invisible(phi), "YlOrRd")):
+        shades = mpl.colormaps[cmap](np.linspace(0.45, 0.95, max(len(names), 2)))
+        colors.update(zip(names, map(tuple, shades), strict=False))
     for name in list(colors):
         a, b = S.split(name)
         colors[b + a] = colors[name]
@@ -128,33 +131,41 @@ def plot_loss(
 
 
 def plot_preconditioner(
-    ax: plt.Axes, G: np.ndarray, names: Sequence[str], *, grad_mask: np.ndarray | None = None,
-    title: str | None = None,
+    ax: plt.Axes, S: Overlaps, *, phi: str = "linear", title: str | None = None,
 ) -> plt.Axes:
-    """Heat map of ``|G|`` (log scale) with the overlap names on both axes.
+    """Heat map of ``|G(S)|`` (log scale), visible overlaps first.
 
-    Exact zeros are left white, which shows the sparsity pattern. With
-    ``grad_mask`` (boolean, one entry per overlap: True where the loss gradient can
-    be non-zero), the columns that multiply a zero gradient are shaded.
+    Structural zeros (pairs of overlaps that share no vector) are left white. The
+    columns of the loss-visible overlaps, the only ones the loss gradient can feed,
+    are outlined.
     """
-    A = np.abs(np.asarray(G))
+    from .theory import preconditioner
+
+    G, names = preconditioner(S)
+    vis, inv = S.visible(phi), S.invisible(phi)
+    order = [names.index(_canonical(S, n)) for n in vis + inv]
+    A = np.abs(G[np.ix_(order, order)])
     vmax = A.max()
     data = np.where(A > 1e-14 * vmax, A, np.nan)
-    im = ax.imshow(data, cmap="mako_r", norm=mpl.colors.LogNorm(vmin=max(vmax * 1e-3, 1e-12),
-                                                                 vmax=vmax))
-    labels = [_label(n) for n in names]
-    ax.set_xticks(range(len(names)), labels, rotation=90, fontsize="x-small")
-    ax.set_yticks(range(len(names)), labels, fontsize="x-small")
-    if grad_mask is not None:
-        for j, on in enumerate(grad_mask):
-            if not on:
-                ax.axvspan(j - 0.5, j + 0.5, color="0.85", zorder=0)
-    ax.set_xlabel(r"$\partial L/\partial\sigma$")
-    ax.set_ylabel(r"$d\sigma/d\tau$")
+    im = ax.imshow(data, cmap="mako_r",
+                   norm=mpl.colors.LogNorm(vmin=max(vmax * 1e-3, 1e-12), vmax=vmax))
+    labels = [_label(n) for n in vis + inv]
+    ax.set_xticks(range(len(labels)), labels, rotation=90, fontsize="x-small")
+    ax.set_yticks(range(len(labels)), labels, fontsize="x-small")
+    ax.add_patch(mpl.patches.Rectangle((-0.5, -0.5), len(vis), len(labels), fill=False,
+                                       lw=2.0, ec=mpl.colormaps["GnBu"](0.8)))
+    ax.set_xlabel(r"gradient component $\partial L/\partial\sigma$")
+    ax.set_ylabel(r"driven overlap $d\sigma/d\tau$")
     if title:
         ax.set_title(title)
     plt.colorbar(im, ax=ax, shrink=0.8, label=r"$|G|$")
     return ax
+
+
+def _canonical(S: Overlaps, name: str) -> str:
+    a, b = S.split(name)
+    i, j = sorted((S.index(a), S.index(b)))
+    return S.pair_names[S.pairs.index((S.names[i], S.names[j]))]
 
 
 def plot_invariants(ax: plt.Axes, curves: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> plt.Axes:
@@ -193,3 +204,40 @@ def savefig(fig: plt.Figure, name: str) -> Path:
     path = folder / f"{name}.png"
     fig.savefig(path)
     return path
+
+
+def plot_framework(fig: plt.Figure | None = None) -> plt.Figure:
+    """Schematic of the framework: parameters -> overlaps -> behaviour, and learning."""
+    fig = fig or plt.figure(figsize=(8.6, 3.1), layout="none")
+    ax = fig.add_axes([0, 0, 1, 1])
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, 3.3)
+    ax.axis("off")
+    vis, inv = sns.color_palette("crest", 3)[1], sns.color_palette("flare", 3)[1]
+    rounded = "round,pad=0.02,rounding_size=0.15"
+    boxes = [
+        (0.2, "parameters", [(r"$\theta = (m, u, v, z) \in \mathbb{R}^{4N}$", "0.15")]),
+        (3.55, "overlaps", [(r"$S = X^\top X / N$: 10 numbers $\sigma_{ab}$", "0.15"),
+                            (r"visible $\sigma_{zm}, \sigma_{zu}, \sigma_{vm}, \sigma_{vu}$", vis),
+                            (r"invisible $\sigma_{mu}, \sigma_{zv}, \sigma_{mm}, \dots$", inv)]),
+        (6.9, "behaviour", [(r"output $y(t)$, loss $L$:", "0.15"),
+                            ("functions of the visible", vis), ("overlaps only", vis)]),
+    ]
+    for x0, title, lines in boxes:
+        ax.add_patch(mpl.patches.FancyBboxPatch((x0, 1.25), 2.9, 1.85, facecolor="0.95",
+                                                edgecolor="0.45", boxstyle=rounded))
+        ax.text(x0 + 1.45, 2.8, title, ha="center", va="center", weight="bold")
+        for i, (text, color) in enumerate(lines):
+            ax.text(x0 + 1.45, 2.3 - 0.33 * i, text, ha="center", va="center",
+                    fontsize="small", color=color)
+    for x0, label in ((3.12, r"$X^\top X/N$"), (6.47, r"$L(S)$")):
+        ax.annotate("", xy=(x0 + 0.42, 2.2), xytext=(x0, 2.2),
+                    arrowprops={"arrowstyle": "-|>", "lw": 1.6, "color": "0.2"})
+        ax.text(x0 + 0.21, 2.35, label, ha="center", fontsize="x-small")
+    ax.text(5.0, 0.75, r"learning $\Delta\theta = -N\eta\,\nabla_\theta L$"
+            r"$\quad\Longrightarrow\quad S' = (I-\eta\Gamma)\,S\,(I-\eta\Gamma)$ (exact)",
+            ha="center", fontsize="small")
+    ax.text(5.0, 0.3, r"flow: $\dot\sigma = -\eta\,G(\sigma)\,\nabla_\sigma L$,"
+            r" with $G$ set by visible and invisible overlaps alike",
+            ha="center", fontsize="small", color=inv)
+    return fig
