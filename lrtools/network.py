@@ -78,12 +78,23 @@ class LowRankRNN:
         Rank ``R`` and the numbers of inputs and outputs (``k = n_in + 2R + n_out``).
     phi : {"linear", "erf", "tanh"}
         Single-neuron nonlinearity; ``"erf"`` is ``erf(sqrt(pi) x / 2)``.
+    device : str, optional
+        ``None`` or ``"cpu"``: compiled CPU kernels (numba, hand-written
+        backpropagation). Any other torch device (``"cuda"``, ``"cuda:1"``): the
+        PyTorch implementation of the same equations on that device, with autograd.
+        The vectors stay a float64 NumPy array either way.
     """
 
     def __init__(
-        self, X: np.ndarray, *, rank: int = 1, n_in: int = 1, n_out: int = 1, phi: str = "linear"
+        self, X: np.ndarray, *, rank: int = 1, n_in: int = 1, n_out: int = 1,
+        phi: str = "linear", device: str | None = None,
     ) -> None:
         self.phi = phi
+        self.device = None if device in (None, "cpu") else str(device)
+        if self.device is not None:
+            from . import _torch
+
+            _torch.device_of(self.device)  # fails early, and clearly, without CUDA
         self._code = _phi_code(phi)
         self.names = vector_names(rank, n_in, n_out)
         X = np.array(X, dtype=np.float64, order="C")
@@ -113,6 +124,7 @@ class LowRankRNN:
         *,
         n_in: int = 1,
         n_out: int = 1,
+        device: str | None = None,
     ) -> LowRankRNN:
         """Gaussian vectors, each rescaled to norm ``sqrt(N)`` (so ``sigma_aa = 1``)."""
         k = n_in + 2 * rank + n_out
@@ -121,7 +133,7 @@ class LowRankRNN:
         rng = np.random.default_rng(seed)
         X = rng.standard_normal((int(N), k))
         X *= np.sqrt(N) / np.linalg.norm(X, axis=0)
-        return cls(X, rank=rank, n_in=n_in, n_out=n_out, phi=phi)
+        return cls(X, rank=rank, n_in=n_in, n_out=n_out, phi=phi, device=device)
 
     @classmethod
     def from_vectors(
@@ -132,6 +144,7 @@ class LowRankRNN:
         v: np.ndarray,
         z: np.ndarray,
         phi: str = "linear",
+        device: str | None = None,
     ) -> LowRankRNN:
         """Network from its vectors: each ``(N,)`` or ``(N, count)``."""
         blocks = [np.asarray(a, dtype=np.float64) for a in (m, u, v, z)]
@@ -150,6 +163,7 @@ class LowRankRNN:
             n_in=blocks[0].shape[1],
             n_out=blocks[3].shape[1],
             phi=phi,
+            device=device,
         )
 
     @classmethod
@@ -159,14 +173,16 @@ class LowRankRNN:
         N: int,
         phi: str = "linear",
         seed: np.random.Generator | int | None = None,
+        device: str | None = None,
     ) -> LowRankRNN:
         """Random vectors whose overlaps are exactly ``S`` (see :meth:`Overlaps.vectors`)."""
         rank, n_in, n_out = _shape_from_names(S.names)
-        return cls(S.vectors(N, seed), rank=rank, n_in=n_in, n_out=n_out, phi=phi)
+        return cls(S.vectors(N, seed), rank=rank, n_in=n_in, n_out=n_out, phi=phi, device=device)
 
     def copy(self) -> LowRankRNN:
         """Independent copy (training one leaves the other untouched)."""
-        return LowRankRNN(self.X, rank=self.rank, n_in=self.n_in, n_out=self.n_out, phi=self.phi)
+        return LowRankRNN(self.X, rank=self.rank, n_in=self.n_in, n_out=self.n_out, phi=self.phi,
+                          device=self.device)
 
     # --- views -----------------------------------------------------------
     @property
@@ -253,7 +269,13 @@ class LowRankRNN:
             )
         else:
             noise = np.zeros((0, 0, 0))
-        y, H = K.net_simulate(self.X, *self._idx, x, dt, self._code, noise, return_activity)
+        if self.device is not None:
+            from . import _torch
+
+            y, H = _torch.network_run(self.X, self._idx, x, dt, self.phi, self.device,
+                                      noise if noise_std > 0 else None, return_activity)
+        else:
+            y, H = K.net_simulate(self.X, *self._idx, x, dt, self._code, noise, return_activity)
         return (y, H) if return_activity else y
 
     def loss_and_gradient(
@@ -266,6 +288,11 @@ class LowRankRNN:
         x, target, _ = batch
         dt = _check_dt(dt)
         x = _check_input(x, self.n_in)
+        if self.device is not None:
+            from . import _torch
+
+            return _torch.network_loss_and_gradient(self.X, self._idx, x, target, weights, dt,
+                                                    self.phi, self.device)
         work = x.shape[0] * x.shape[1] * self.N
         y, kap = K.net_forward(self.X, *self._idx, x, dt, self._code, work=work)
         loss, gy = squared_error(y, target, weights)

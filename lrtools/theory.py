@@ -99,7 +99,9 @@ def gain(delta: np.ndarray | float, phi: str = "erf") -> tuple[np.ndarray, np.nd
     return g.reshape(np.shape(delta)), dg.reshape(np.shape(delta))
 
 
-def run(S: Overlaps, x: np.ndarray, dt: float, phi: str = "linear") -> np.ndarray:
+def run(
+    S: Overlaps, x: np.ndarray, dt: float, phi: str = "linear", *, device: str | None = None
+) -> np.ndarray:
     """Reduced prediction of the network output, same shapes as ``LowRankRNN.run``.
 
     Parameters
@@ -112,6 +114,8 @@ def run(S: Overlaps, x: np.ndarray, dt: float, phi: str = "linear") -> np.ndarra
         Euler step.
     phi : {"linear", "erf", "tanh"}
         Nonlinearity (nonlinear: the Gaussian, large-N limit).
+    device : str, optional
+        ``None``/``"cpu"``: compiled CPU kernel; another torch device: PyTorch.
 
     Returns
     -------
@@ -120,13 +124,21 @@ def run(S: Overlaps, x: np.ndarray, dt: float, phi: str = "linear") -> np.ndarra
     S = _as_overlaps(S)
     idx = _indices(S.names)
     x = _check_input(x, len(idx[0]))
+    if device not in (None, "cpu"):
+        from . import _torch
+
+        _phi_code(phi)
+        with _torch.torch.no_grad():
+            y, _ = _torch.theory_run(S.matrix, idx, x, _check_dt(dt), phi, device)
+        return y.cpu().numpy()
     y, _ = K.theory_forward(np.ascontiguousarray(S.matrix), *idx, x, _check_dt(dt),
                             _phi_code(phi), work=_work(x))
     return y
 
 
 def loss_and_gamma(
-    S: Overlaps, batch: Batch, weights: np.ndarray, dt: float, phi: str = "linear"
+    S: Overlaps, batch: Batch, weights: np.ndarray, dt: float, phi: str = "linear",
+    *, device: str | None = None,
 ) -> tuple[float, np.ndarray]:
     """Loss ``L(S) = sum w (y - y*)^2`` on one batch and ``Gamma`` (``(k, k)``, symmetric).
 
@@ -137,9 +149,16 @@ def loss_and_gamma(
     x, target, _ = batch
     idx = _indices(S.names)
     x = _check_input(x, len(idx[0]))
+    return _loss_and_gamma(np.ascontiguousarray(S.matrix), idx, x, target, weights,
+                           _check_dt(dt), phi, device)
+
+
+def _loss_and_gamma(Sm, idx, x, target, weights, dt, phi, device):
+    if device not in (None, "cpu"):
+        from . import _torch
+
+        return _torch.theory_loss_and_gamma(Sm, idx, x, target, weights, dt, phi, device)
     code = _phi_code(phi)
-    Sm = np.ascontiguousarray(S.matrix)
-    dt = _check_dt(dt)
     y, kap = K.theory_forward(Sm, *idx, x, dt, code, work=_work(x))
     L, gy = squared_error(y, target, weights)
     F = K.theory_backward(Sm, *idx, kap, gy, dt, code, work=_work(x))
@@ -198,6 +217,7 @@ def learn(
     seed: np.random.Generator | int | None = None,
     weight_decay: float = 0.0,
     progress: bool | None = None,
+    device: str | None = None,
 ) -> History:
     """Iterate learning in overlap space.
 
@@ -229,6 +249,8 @@ def learn(
         :func:`lrtools.train`); the recorded loss is the task loss alone.
     progress : bool, optional
         Show a progress bar (default: only in a terminal).
+    device : str, optional
+        ``None``/``"cpu"``: compiled CPU kernels; another torch device: PyTorch.
 
     Returns
     -------
@@ -243,7 +265,7 @@ def learn(
         raise ValueError(f"weight_decay must be non-negative, got {weight_decay}")
     k = S.k
     idx = _indices(S.names)
-    code = _phi_code(phi)
+    _phi_code(phi)
     dt = task.dt
     eye = np.eye(k)
     Sm = np.array(S.matrix)
@@ -255,13 +277,10 @@ def learn(
     for epoch in _progress.bar(range(epochs), total=epochs, desc=f"theory ({update})",
                                progress=progress):
         x, target, mask = next(stream)
-        y, kap = K.theory_forward(Sm, *idx, x, dt, code, work=_work(x))
-        L, gy = squared_error(y, target, task.loss_weights(mask))
+        L, Gam = _loss_and_gamma(Sm, idx, x, target, task.loss_weights(mask), dt, phi, device)
         L0 = L if L0 is None else L0
         if not np.isfinite(L) or L > _DIVERGENCE_FACTOR * (1.0 + L0):
             raise _diverged("overlap learning", epoch, L, L0, eta)
-        F = K.theory_backward(Sm, *idx, kap, gy, dt, code, work=_work(x))
-        Gam = F + F.T
         if weight_decay:
             Gam = Gam + weight_decay * eye
         if update == "exact":
@@ -298,6 +317,7 @@ def flow(
     rtol: float = 1e-10,
     atol: float = 1e-12,
     method: str = "DOP853",
+    device: str | None = None,
 ) -> History:
     """Integrate the gradient flow ``dS/dtau = -(Gamma S + S Gamma)``.
 
@@ -326,7 +346,7 @@ def flow(
 
     def rhs(_t: float, s: np.ndarray) -> np.ndarray:
         Sm = s.reshape(k, k)
-        _, Gam = loss_and_gamma(Overlaps(Sm, S.names), batch, w, task.dt, phi)
+        _, Gam = loss_and_gamma(Overlaps(Sm, S.names), batch, w, task.dt, phi, device=device)
         if weight_decay:
             Gam = Gam + weight_decay * np.eye(k)
         GS = Gam @ Sm
