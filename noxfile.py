@@ -22,11 +22,10 @@ nox.options.reuse_venv = "yes"
 TORCH = "torch==2.13.0"
 RUFF = "ruff==0.17.6"
 
-# Progress bars off and a non-interactive matplotlib backend for every run;
-# the notebook kernels inherit this environment. The environment's own
+# Progress bars off for every run; the notebook kernels inherit this environment
+# (MPLBACKEND is left alone: the kernels need their inline backend for figures). The environment's own
 # Jupyter kernel ("python3", from ipykernel) is preferred over a user-wide one.
 CI_ENV = {
-    "MPLBACKEND": "Agg",
     "TQDM_DISABLE": "1",
     "LRTOOLS_PROGRESS": "0",
     "JUPYTER_PREFER_ENV_PATH": "1",

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 HTML = ROOT / "_build" / "html"
 REPORTS = HTML / "reports"
 
-CI_ENV = {"MPLBACKEND": "Agg", "TQDM_DISABLE": "1", "LRTOOLS_PROGRESS": "0"}
+CI_ENV = {"TQDM_DISABLE": "1", "LRTOOLS_PROGRESS": "0"}
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _FAILED_DOC = re.compile(r"ExecutionError: (?P<path>\S+\.(?:md|ipynb))\s*$", re.MULTILINE)

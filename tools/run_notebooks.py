@@ -31,9 +31,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Progress bars off and a non-interactive matplotlib backend: the kernels
-# inherit this environment.
-CI_ENV = {"MPLBACKEND": "Agg", "TQDM_DISABLE": "1", "LRTOOLS_PROGRESS": "0"}
+# Progress bars off; the kernels inherit this environment. MPLBACKEND must not
+# be set here: it would replace the kernel's inline backend and drop every figure.
+CI_ENV = {"TQDM_DISABLE": "1", "LRTOOLS_PROGRESS": "0"}
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
