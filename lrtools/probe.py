@@ -1,0 +1,1164 @@
+r"""Learning as a probe of functionally equivalent networks.
+
+Two low-rank networks are *functionally equivalent* when they share every
+loss-visible overlap: they produce the same output for every input, so no
+behavioural test tells them apart. They may still differ in their
+loss-invisible overlaps (linear rank 1: ``mu, mm, uu, vv, zv, zz``; erf in the
+Gaussian limit: ``vv, zv, zz``), and those shape how they learn and how they
+respond to perturbations of their activity (Ger & Barak, 2026). This module
+
+* builds equivalent networks with prescribed invisible overlaps
+  (:func:`equivalent_network`, :func:`equivalent_overlaps`) and samples whole
+  families of them (:func:`sample_equivalent`);
+* predicts how fast each one starts to learn a new task,
+  :math:`-dL/d\text{epoch} = \eta\, \nabla_\sigma L \cdot G\, \nabla_\sigma L
+  = \eta \operatorname{tr}(\Gamma S \Gamma)` (:func:`initial_speed`), and
+  measures how long it takes (:func:`learning_curves`, :func:`epochs_to_criterion`);
+* predicts the output variance caused by activity noise injected into every
+  neuron, a closed form in the overlaps for linear networks
+  (:func:`output_noise_variance`, :func:`stationary_noise_variance`), and
+  estimates it by simulation (:func:`sampled_noise_variance`).
+
+**The construction (minimal change).** The ``keep`` vectors of ``theta_1``
+(default for networks: the inputs ``m`` and readouts ``z``, so every neuron
+keeps its input and readout weight, as in the paper) are copied. The other
+vectors are re-solved one at a time, in the order ``m, u, v, z``: each is the
+vector *closest* to its ``theta_1`` version that has the prescribed overlaps
+with the vectors already placed (all visible overlaps, the ``targets``) and,
+if prescribed, its norm. Without a prescribed norm the correction lies in the
+span of the placed vectors (a least-squares correction); with one, the part
+orthogonal to them is rescaled. For the paper's example (linear rank 1,
+``uu=2.048, mu=0.8``) this re-solves ``u`` with the new norm and overlap with
+``m``, then corrects ``v`` within ``span{m, u}`` so that ``vm, vu`` keep their
+values ("v re-solved to keep vm, vu"). Unprescribed invisible overlaps (there:
+``vv, zv``) thus change only as much as the vectors must; vectors whose
+constraints already hold stay identical.
+
+Fallback: when the prescribed norm of a vector is below what its prescribed
+overlaps with the placed vectors allow, although other (unprescribed) values of
+the earlier vectors' overlaps would make room, the unprescribed invisible
+overlaps are instead set to the values nearest to ``theta_1``'s (least squares)
+that make ``S`` positive semidefinite (Dykstra's alternating projections), and
+the vectors are built for that ``S``. A target for which no positive
+semidefinite overlap matrix exists raises ``ValueError`` naming the conflict.
+
+The construction uses inner products only, so :func:`equivalent_overlaps` runs
+it on Gram coordinates of ``S_1`` and returns exactly the overlaps that
+:func:`equivalent_network` realises with N-dimensional vectors.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from . import theory
+from .history import DivergenceError, History
+from .network import LowRankRNN, _check_dt
+from .overlaps import Overlaps, invisible_pairs, visible_pairs
+from .tasks import Task
+
+__all__ = [
+    "equivalent_overlaps",
+    "equivalent_network",
+    "free_overlaps",
+    "sample_equivalent",
+    "initial_speed",
+    "epochs_to_criterion",
+    "learning_curves",
+    "rank_correlation",
+    "output_noise_variance",
+    "stationary_noise_variance",
+    "sampled_noise_variance",
+    "plot_overlap_bars",
+    "plot_family_map",
+    "plot_speed_vs_epochs",
+    "plot_noise_variance",
+]
+
+# Relative tolerance (to the largest overlap) below which an eigenvalue or a
+# residual still counts as zero: float64 round-off, as in overlaps.py.
+_TOL = 1e-10
+# Smallest eigenvalue (relative) given to a completion moved onto the PSD cone.
+_FLOOR_RTOL = 1e-9
+
+
+class _Blocked(ValueError):
+    """The minimal-change construction cannot meet the targets."""
+
+
+# ---------------------------------------------------------------------------
+# Building equivalent networks
+# ---------------------------------------------------------------------------
+
+
+def _resolve(theta: Overlaps | LowRankRNN, phi: str | None) -> tuple[Overlaps, str]:
+    if isinstance(theta, LowRankRNN):
+        return theta.overlaps(), theta.phi if phi is None else phi
+    if isinstance(theta, Overlaps):
+        return theta, "linear" if phi is None else phi
+    raise TypeError(f"expected an Overlaps or a LowRankRNN, got {type(theta).__name__}")
+
+
+def _keep_indices(S: Overlaps, keep: Sequence[str]) -> list[int]:
+    if isinstance(keep, str):
+        raise TypeError(f"keep must be a sequence of vector names, e.g. ('m', 'z'), got {keep!r}")
+    return sorted({S.index(name) for name in keep})
+
+
+def _default_keep(names: Sequence[str]) -> tuple[str, ...]:
+    return tuple(n for n in names if n[0] in "mz")
+
+
+def free_overlaps(
+    theta: Overlaps | LowRankRNN, phi: str | None = None, *, keep: Sequence[str] = ()
+) -> list[str]:
+    """Invisible overlaps an equivalent network may change, given the kept vectors.
+
+    Parameters
+    ----------
+    theta : Overlaps or LowRankRNN
+        The reference network ``theta_1`` (its ``phi`` is used for a network).
+    phi : {"linear", "erf", "tanh"}, optional
+        Nonlinearity deciding what is visible (default: the network's, or linear).
+    keep : sequence of str
+        Vectors shared with ``theta_1``; overlaps among them are fixed.
+
+    Returns
+    -------
+    list of str
+        In the paper's order and spelling, e.g. ``["zv", "mu", "vv", "uu"]`` for
+        a linear rank-1 network with ``keep=("m", "z")``; ``["zv", "vv"]`` for erf.
+    """
+    S, phi = _resolve(theta, phi)
+    kept = {S.names[i] for i in _keep_indices(S, keep)}
+    return [a + b for a, b in invisible_pairs(S.names, phi) if not (a in kept and b in kept)]
+
+
+def _pair(i: int, j: int) -> tuple[int, int]:
+    return (i, j) if i <= j else (j, i)
+
+
+def _specified(
+    S1: Overlaps, phi: str, keep_idx: list[int], targets: Mapping[str, float]
+) -> tuple[dict, dict]:
+    """Values and reasons of the prescribed overlaps, keyed by index pairs (i <= j)."""
+    spec, why = {}, {}
+    M = S1.matrix
+    for a, b in visible_pairs(S1.names, phi):
+        p = _pair(S1.index(a), S1.index(b))
+        spec[p], why[p] = float(M[p]), "visible"
+    for i, j in itertools.combinations_with_replacement(keep_idx, 2):
+        if (i, j) not in spec:
+            spec[(i, j)], why[(i, j)] = float(M[i, j]), "kept vectors"
+    for key, value in targets.items():
+        a, b = S1.split(key)
+        p = _pair(S1.index(a), S1.index(b))
+        if why.get(p) == "visible":
+            raise ValueError(
+                f"sigma_{key} is loss-visible for phi={phi!r}: equivalent networks share it; "
+                f"the invisible overlaps are {S1.invisible(phi)}"
+            )
+        if p in spec:
+            raise ValueError(
+                f"sigma_{key} is an overlap between kept vectors ({a}, {b}); "
+                "leave them out of keep to change it"
+            )
+        value = float(value)
+        if not np.isfinite(value):
+            raise ValueError(f"target sigma_{key} must be finite, got {value}")
+        spec[p], why[p] = value, "prescribed"
+    return spec, why
+
+
+def _check_fixed_blocks(spec: dict, why: dict, names: Sequence[str]) -> None:
+    """Raise if some group of vectors has all its overlaps fixed and not PSD."""
+    k = len(names)
+    scale = max([1.0] + [abs(v) for v in spec.values()])
+    for size in range(1, k + 1):
+        for g in itertools.combinations(range(k), size):
+            pairs = list(itertools.combinations_with_replacement(g, 2))
+            if not all(p in spec for p in pairs):
+                continue
+            B = np.empty((size, size))
+            for (i, j) in pairs:
+                B[g.index(i), g.index(j)] = B[g.index(j), g.index(i)] = spec[(i, j)]
+            w = float(np.linalg.eigvalsh(B)[0])
+            if w < -_TOL * scale:
+                entries = ", ".join(
+                    f"sigma_{names[i]}{names[j]} = {spec[(i, j)]:.4g} ({why[(i, j)]})"
+                    for i, j in pairs
+                )
+                raise ValueError(
+                    "infeasible target: the fixed overlaps of the vectors "
+                    f"({', '.join(names[i] for i in g)}) are not positive semidefinite "
+                    f"(smallest eigenvalue {w:.3g}), so no real vectors have them: {entries}"
+                )
+
+
+def _orthogonalize(basis: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Remove from ``cols`` their component in span(basis) (orthonormal columns), twice."""
+    for _ in range(2):
+        cols = cols - basis @ (basis.T @ cols)
+    return cols
+
+
+def _span(P: np.ndarray) -> np.ndarray:
+    """Orthonormal basis of the column span of ``P`` (rank-revealing SVD)."""
+    if P.shape[1] == 0:
+        return P
+    U, s, _ = np.linalg.svd(P, full_matrices=False)
+    return U[:, s > _TOL * max(float(s[0]), 1e-300)]
+
+
+def _construct(
+    Y1: np.ndarray,
+    names: Sequence[str],
+    spec: dict,
+    why: dict,
+    keep_idx: list[int],
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """The minimal-change construction on coordinates ``Y`` (``Y^T Y = S``)."""
+    k = len(names)
+    scale = max([1.0] + [abs(v) for v in spec.values()])
+    Y2 = np.array(Y1)
+    placed = list(keep_idx)
+    for b in [i for i in range(k) if i not in keep_idx]:
+        cons = [a for a in placed if _pair(a, b) in spec]
+        P = Y2[:, cons]
+        c = np.array([spec[_pair(a, b)] for a in cons])
+        y = Y1[:, b]
+        if cons:
+            # least-squares correction inside span(P): P^T (y + P w) = c
+            Gm = P.T @ P
+            rhs = c - P.T @ y
+            if np.max(np.abs(rhs)) > 1e-13 * scale:  # else the constraints hold already
+                w = np.linalg.lstsq(Gm, rhs, rcond=None)[0]
+                if np.max(np.abs(Gm @ w - rhs)) > 1e-8 * scale:
+                    raise _Blocked(
+                        f"infeasible target: the overlaps prescribed for {names[b]} with "
+                        f"({', '.join(names[a] for a in cons)}) contradict each other "
+                        "(those vectors are linearly dependent)"
+                    )
+                y = y + P @ w
+        if (b, b) in spec:
+            Q = _span(P)
+            p = Q @ (Q.T @ y)
+            r = _orthogonalize(Q, y - p)
+            rho2 = spec[(b, b)] - float(p @ p)
+            if rho2 < -_TOL * scale:
+                open_ = [names[i] + names[j] for i, j in
+                         itertools.combinations_with_replacement(sorted(cons), 2)
+                         if (i, j) not in spec]
+                hint = (f"; the overlaps {open_} among those vectors were left to the "
+                        "construction: prescribing them too may make room") if open_ else ""
+                raise _Blocked(
+                    f"infeasible target: sigma_{names[b]}{names[b]} = {spec[(b, b)]:.6g} "
+                    f"({why[(b, b)]}) is below {float(p @ p):.6g}, the smallest norm allowed "
+                    f"by its overlaps with ({', '.join(names[a] for a in cons)}){hint}"
+                )
+            rho = np.sqrt(max(rho2, 0.0))
+            nr = float(np.linalg.norm(r))
+            if nr <= _TOL * np.sqrt(scale) and rho > 0:
+                # theta_1's vector lies in span(P): take a new direction orthogonal to
+                # every vector of both networks (the same overlaps for any choice)
+                basis = _span(np.concatenate([Y1, Y2[:, placed]], axis=1))
+                if basis.shape[1] >= Y1.shape[0]:
+                    raise ValueError(
+                        f"no room for a new direction of {names[b]}: need more neurons "
+                        f"than {Y1.shape[0]}"
+                    )
+                r = _orthogonalize(basis, rng.standard_normal(Y1.shape[0]))
+                nr = float(np.linalg.norm(r))
+            y = p + (rho / nr) * r if rho > 0 else p
+        Y2[:, b] = y
+        placed.append(b)
+    return Y2
+
+
+def _nearest_completion(M0: np.ndarray, free: np.ndarray, max_iter: int = 100_000):
+    """Nearest PSD matrix to ``M0`` differing only in the ``free`` entries, or None.
+
+    Dykstra's alternating projections between the PSD cone (eigenvalues floored
+    at a tiny positive margin) and the affine set of matrices with ``M0``'s
+    other entries; converges to the projection of ``M0`` onto their intersection.
+    """
+    scale = max(1.0, float(np.max(np.abs(M0))))
+    floor = _FLOOR_RTOL * scale
+    fixed = ~free
+    X = M0.copy()
+    P = np.zeros_like(M0)
+    Q = np.zeros_like(M0)
+    for _ in range(max_iter):
+        w, V = np.linalg.eigh(X + P)
+        Y = (V * np.maximum(w, floor)) @ V.T
+        P = X + P - Y
+        Xn = Y + Q
+        Xn[fixed] = M0[fixed]
+        Xn = 0.5 * (Xn + Xn.T)
+        Q = Y + Q - Xn
+        step = float(np.max(np.abs(Xn - X)))
+        X = Xn
+        if step < 1e-13 * scale and np.linalg.eigvalsh(X)[0] > 0.0:
+            return X
+    return X if np.linalg.eigvalsh(X)[0] > 0.0 else None
+
+
+def _build(Y1, S1: Overlaps, spec: dict, why: dict, keep_idx: list[int],
+           rng: np.random.Generator) -> tuple[np.ndarray, dict]:
+    """Minimal-change construction, with the nearest-completion fallback."""
+    try:
+        return _construct(Y1, S1.names, spec, why, keep_idx, rng), spec
+    except _Blocked as err:
+        blocked = err
+    k = S1.k
+    M0 = np.array(S1.matrix)
+    free = np.ones((k, k), dtype=bool)
+    for (i, j), v in spec.items():
+        M0[i, j] = M0[j, i] = v
+        free[i, j] = free[j, i] = False
+    M = _nearest_completion(M0, free)
+    if M is None:
+        raise ValueError(f"{blocked}; and no values of the free overlaps make the overlap "
+                         "matrix positive semidefinite") from None
+    full = {(i, j): float(M[i, j]) for i in range(k) for j in range(i, k)}
+    reasons = {p: why.get(p, "completed") for p in full}
+    return _construct(Y1, S1.names, full, reasons, keep_idx, rng), full
+
+
+def _gram_coordinates(S: Overlaps) -> np.ndarray:
+    """``Y`` of shape ``(2k, k)`` with ``Y^T Y = S`` (room for ``k`` new directions)."""
+    w, V = np.linalg.eigh(S.matrix)
+    root = (V * np.sqrt(np.clip(w, 0.0, None))) @ V.T
+    return np.concatenate([root, np.zeros_like(root)], axis=0)
+
+
+def equivalent_overlaps(
+    theta: Overlaps | LowRankRNN,
+    phi: str | None = None,
+    *,
+    keep: Sequence[str] | None = None,
+    **targets: float,
+) -> Overlaps:
+    """Overlaps of a network functionally equivalent to ``theta`` with prescribed invisible ones.
+
+    The result ``S_2`` has every loss-visible overlap of ``S_1``, the
+    ``targets``, and the overlaps among the ``keep`` vectors; the other
+    invisible overlaps follow from the minimal-change construction (module
+    docstring), run on Gram coordinates of ``S_1``. It equals
+    ``equivalent_network(theta, keep=keep, **targets).overlaps()`` to round-off.
+
+    Parameters
+    ----------
+    theta : Overlaps or LowRankRNN
+        The reference network ``theta_1``.
+    phi : {"linear", "erf", "tanh"}, optional
+        Nonlinearity deciding what is visible (default: the network's, or linear).
+    keep : sequence of str, optional
+        Vectors shared with ``theta_1``. Default: the inputs and readouts.
+    **targets : float
+        Invisible overlaps to set, by name, e.g. ``uu=2.048, mu=0.8``.
+
+    Returns
+    -------
+    Overlaps
+        ``S_2``; prescribed and visible entries hold to ``~1e-15``.
+
+    Raises
+    ------
+    ValueError
+        If a target names a visible overlap or one between kept vectors, or if the
+        targets are infeasible (the message names the conflicting overlaps).
+
+    Examples
+    --------
+    >>> S2 = equivalent_overlaps(S1, uu=2.048, mu=0.8)   # keeps m, z
+    """
+    S1, phi = _resolve(theta, phi)
+    keep = _default_keep(S1.names) if keep is None else keep
+    keep_idx = _keep_indices(S1, keep)
+    spec, why = _specified(S1, phi, keep_idx, targets)
+    _check_fixed_blocks(spec, why, S1.names)
+    Y2, spec = _build(_gram_coordinates(S1), S1, spec, why, keep_idx, np.random.default_rng(0))
+    return _exact(Overlaps(Y2.T @ Y2, S1.names), spec)
+
+
+def _exact(S: Overlaps, spec: dict) -> Overlaps:
+    """Write the prescribed values in exactly (they hold to round-off already)."""
+    M = np.array(S.matrix)
+    for (i, j), v in spec.items():
+        M[i, j] = M[j, i] = v
+    return Overlaps(M, S.names)
+
+
+def equivalent_network(
+    net: LowRankRNN,
+    *,
+    keep: Sequence[str] | None = None,
+    seed: np.random.Generator | int | None = None,
+    **targets: float,
+) -> LowRankRNN:
+    """A network functionally equivalent to ``net`` with prescribed invisible overlaps.
+
+    The ``keep`` vectors (default: inputs ``m`` and readouts ``z``) are copied;
+    the others are re-solved one by one, each as the vector closest to
+    ``net``'s that has the prescribed overlaps (visible ones and ``targets``)
+    with the vectors placed before it (module docstring). Its overlaps equal
+    :func:`equivalent_overlaps` to round-off (``~1e-15``), so for a linear
+    network its output equals ``net``'s for every input.
+
+    Parameters
+    ----------
+    net : LowRankRNN
+        The reference network ``theta_1``.
+    keep : sequence of str, optional
+        Vectors to copy. Default: every input and readout vector.
+    seed : int or numpy.random.Generator, optional
+        Only used when a re-solved vector needs a direction outside the span of
+        all vectors (``net``'s vector lay in the span of those it must overlap);
+        any such direction gives the same overlaps.
+    **targets : float
+        Invisible overlaps to set, e.g. ``uu=2.048, mu=0.8``.
+
+    Returns
+    -------
+    LowRankRNN
+        Same ``N``, rank and ``phi`` as ``net``.
+    """
+    if not isinstance(net, LowRankRNN):
+        raise TypeError(f"net must be a LowRankRNN, got {type(net).__name__}")
+    S1 = net.overlaps()
+    keep = _default_keep(net.names) if keep is None else keep
+    keep_idx = _keep_indices(S1, keep)
+    spec, why = _specified(S1, net.phi, keep_idx, targets)
+    _check_fixed_blocks(spec, why, net.names)
+    sqrtN = np.sqrt(net.N)
+    Y1 = net.X / sqrtN
+    Y2, _ = _build(Y1, S1, spec, why, keep_idx, np.random.default_rng(0 if seed is None else seed))
+    X2 = sqrtN * Y2
+    same = [i for i in range(net.X.shape[1]) if np.array_equal(Y2[:, i], Y1[:, i])]
+    X2[:, same] = net.X[:, same]  # kept and unchanged vectors: bit-identical copies
+    return LowRankRNN(X2, rank=net.rank, n_in=net.n_in, n_out=net.n_out, phi=net.phi)
+
+
+def sample_equivalent(
+    theta: Overlaps | LowRankRNN,
+    n: int,
+    phi: str | None = None,
+    *,
+    keep: Sequence[str] | None = None,
+    free: Sequence[str] | None = None,
+    norm_range: tuple[float, float] = (0.5, 3.0),
+    corr_range: tuple[float, float] = (-0.9, 0.9),
+    min_eig: float = 1e-2,
+    seed: np.random.Generator | int | None = None,
+) -> list[Overlaps]:
+    """A family of ``n`` networks equivalent to ``theta``, spread over the free invisible overlaps.
+
+    Each free norm ``sigma_aa`` is drawn uniformly from ``norm_range``; each
+    free cross overlap as ``rho sqrt(sigma_aa sigma_bb)`` with the correlation
+    ``rho`` uniform in ``corr_range`` (norms of the two vectors as drawn or as
+    fixed). The member is :func:`equivalent_overlaps` with these targets. Draws
+    that are infeasible or whose overlap matrix has an eigenvalue below
+    ``min_eig`` are rejected, so the family is uniform over the feasible part of
+    the box (in norms and correlations), away from its singular boundary.
+
+    Parameters
+    ----------
+    theta : Overlaps or LowRankRNN
+        Reference network.
+    n : int
+        Family size.
+    phi : {"linear", "erf", "tanh"}, optional
+        Nonlinearity deciding what is visible.
+    keep : sequence of str, optional
+        Vectors shared with ``theta`` (default: inputs and readouts), whose
+        mutual overlaps stay fixed.
+    free : sequence of str, optional
+        Invisible overlaps to draw (default: all of :func:`free_overlaps`).
+    norm_range, corr_range : (float, float)
+        Sampling box.
+    min_eig : float
+        Smallest admissible eigenvalue of a member's overlap matrix.
+    seed : int or numpy.random.Generator, optional
+        Random source.
+
+    Returns
+    -------
+    list of Overlaps
+        ``n`` members, each with exactly ``theta``'s visible overlaps.
+    """
+    S1, phi = _resolve(theta, phi)
+    keep = _default_keep(S1.names) if keep is None else keep
+    allowed = free_overlaps(S1, phi, keep=keep)
+    allowed_pairs = {_pair(*map(S1.index, S1.split(f))) for f in allowed}
+    free = allowed if free is None else list(free)
+    pairs = []
+    for key in free:
+        p = _pair(*map(S1.index, S1.split(key)))
+        if p not in allowed_pairs:
+            raise ValueError(f"sigma_{key} is not a free invisible overlap; free ones: {allowed}")
+        pairs.append(p)
+    if int(n) != n or n < 1:
+        raise ValueError(f"family size n must be a positive integer, got {n}")
+    lo, hi = norm_range
+    if not 0 <= lo < hi:
+        raise ValueError(f"norm_range must satisfy 0 <= low < high, got {norm_range}")
+    rlo, rhi = corr_range
+    if not -1 <= rlo < rhi <= 1:
+        raise ValueError(f"corr_range must lie in [-1, 1], got {corr_range}")
+    rng = np.random.default_rng(seed)
+    diag = [i for i, j in pairs if i == j]
+    off = [(i, j) for i, j in pairs if i != j]
+    names = S1.names
+    out: list[Overlaps] = []
+    tries = 0
+    while len(out) < n:
+        tries += 1
+        if tries > 1000 * n:
+            raise ValueError(
+                f"only {len(out)} of {n} draws were feasible after {tries - 1} tries; "
+                "widen norm_range or corr_range, or lower min_eig"
+            )
+        norms = np.diag(S1.matrix).copy()
+        draw = {}
+        for i in diag:
+            norms[i] = draw[names[i] + names[i]] = rng.uniform(lo, hi)
+        for i, j in off:
+            draw[names[i] + names[j]] = rng.uniform(rlo, rhi) * np.sqrt(norms[i] * norms[j])
+        try:
+            S2 = equivalent_overlaps(S1, phi, keep=keep, **draw)
+        except ValueError:
+            continue
+        if float(np.linalg.eigvalsh(S2.matrix)[0]) >= min_eig:
+            out.append(S2)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Learning speed
+# ---------------------------------------------------------------------------
+
+
+def initial_speed(
+    S: Overlaps,
+    task: Task,
+    phi: str = "linear",
+    *,
+    eta: float = 1.0,
+    seed: np.random.Generator | int | None = None,
+) -> float:
+    r"""Initial rate of loss decrease predicted from the overlaps.
+
+    .. math:: -\frac{dL}{d\,\text{epoch}} = \eta\, \nabla_\sigma L \cdot G(\sigma)\,
+        \nabla_\sigma L = \eta \operatorname{tr}(\Gamma S \Gamma) ,
+
+    with ``G`` from :func:`lrtools.theory.preconditioner`. One gradient step
+    lowers the loss by this amount up to ``O(eta^2)``. Equivalent networks share
+    ``Gamma`` (it depends on visible overlaps only) but not ``S``'s invisible
+    entries, so the speed is a linear function of the invisible overlaps.
+
+    Parameters
+    ----------
+    S : Overlaps
+        Overlaps at the start of learning.
+    task : Task
+        Task (random tasks: the first batch drawn from ``seed``).
+    phi : {"linear", "erf", "tanh"}
+        Nonlinearity.
+    eta : float
+        Learning rate; ``eta=1`` gives the rate per unit learning time.
+
+    Returns
+    -------
+    float
+        ``-dL/d epoch`` (non-negative).
+    """
+    Gam = theory.gamma(S, task, phi, seed=seed)
+    g = theory.overlap_gradient(Gam)[np.triu_indices(S.k)]
+    G, _ = theory.preconditioner(S)
+    return float(eta * g @ G @ g)
+
+
+def epochs_to_criterion(loss: History | np.ndarray, criterion: float) -> np.ndarray | float:
+    """Number of updates before the loss first falls to ``criterion`` (``inf`` if never).
+
+    ``loss[..., i]`` is the loss before update ``i``, so the answer is the first
+    ``i`` with ``loss[..., i] <= criterion``.
+
+    Parameters
+    ----------
+    loss : History or numpy.ndarray, shape (..., epochs)
+        One loss curve or a stack of them (NaN entries never count as reached).
+    criterion : float
+        Loss level.
+
+    Returns
+    -------
+    float or numpy.ndarray, shape (...)
+    """
+    loss = loss.loss if isinstance(loss, History) else np.asarray(loss, dtype=float)
+    with np.errstate(invalid="ignore"):
+        hit = loss <= criterion
+    first = np.argmax(hit, axis=-1).astype(float)
+    out = np.where(hit.any(axis=-1), first, np.inf)
+    return float(out) if out.ndim == 0 else out
+
+
+def learning_curves(
+    family: Sequence[Overlaps],
+    task: Task,
+    eta: float,
+    epochs: int,
+    phi: str = "linear",
+) -> dict[str, np.ndarray]:
+    """Loss curves of every member learning ``task``, by the exact overlap map.
+
+    Each member runs :func:`lrtools.theory.learn` (``update="exact"``). For
+    linear networks this is the N-dimensional gradient-descent result at any
+    ``N`` (to round-off), without simulating a network.
+
+    Parameters
+    ----------
+    family : sequence of Overlaps
+        Starting points.
+    task : Task
+        Task (random tasks: every member sees the same batches, seed 0).
+    eta : float
+        Learning rate.
+    epochs : int
+        Number of updates.
+    phi : {"linear", "erf", "tanh"}
+        Nonlinearity.
+
+    Returns
+    -------
+    dict
+        ``loss (n, epochs)`` (NaN after a divergence), ``speed (n,)``
+        :func:`initial_speed` with ``eta``, ``diverged (n,)`` bool and
+        ``final (n, k, k)`` the final overlaps (NaN if diverged).
+    """
+    n = len(family)
+    k = family[0].k if n else 0
+    loss = np.full((n, epochs), np.nan)
+    final = np.full((n, k, k), np.nan)
+    speed = np.empty(n)
+    diverged = np.zeros(n, dtype=bool)
+    for i, S in enumerate(family):
+        speed[i] = initial_speed(S, task, phi, eta=eta, seed=0)
+        try:
+            h = theory.learn(S, task, epochs, eta, phi, seed=0, progress=False)
+        except DivergenceError:
+            diverged[i] = True
+            continue
+        loss[i] = h.loss
+        final[i] = h.overlaps[-1]
+    return {"loss": loss, "speed": speed, "diverged": diverged, "final": final}
+
+
+def rank_correlation(speed: np.ndarray, epochs: np.ndarray) -> float:
+    """Spearman rank correlation between predicted speed and epochs to criterion.
+
+    Members that never reach the criterion (``inf``) rank last, tied. A perfect
+    prediction (faster start, fewer epochs) gives ``-1``.
+    """
+    from scipy.stats import spearmanr
+
+    speed = np.asarray(speed, dtype=float)
+    epochs = np.asarray(epochs, dtype=float)
+    if speed.shape != epochs.shape or speed.ndim != 1:
+        raise ValueError(f"speed {speed.shape} and epochs {epochs.shape} must be equal 1-d shapes")
+    if np.all(epochs == epochs[0]):
+        return float("nan")
+    return float(spearmanr(speed, epochs).statistic)
+
+
+# ---------------------------------------------------------------------------
+# Response to activity noise (linear networks)
+# ---------------------------------------------------------------------------
+
+
+def _linear_blocks(S: Overlaps) -> tuple[np.ndarray, ...]:
+    names = S.names
+    idx = {c: [i for i, n in enumerate(names) if n[0] == c] for c in "uvz"}
+    M = S.matrix
+    return (M[np.ix_(idx["u"], idx["v"])], M[np.ix_(idx["u"], idx["z"])],
+            M[np.ix_(idx["v"], idx["z"])], M[np.ix_(idx["v"], idx["v"])],
+            M[np.ix_(idx["z"], idx["z"])])
+
+
+def output_noise_variance(
+    S: Overlaps, *, N: int, dt: float, n_steps: int, noise_std: float
+) -> np.ndarray:
+    r"""Output variance of a linear network driven by activity noise, from its overlaps.
+
+    With ``h[t+1] = A h[t] + dt M x[t] + s xi[t]``, ``A = (1-dt) I + dt U V^T/N``
+    and i.i.d. standard normal ``xi`` (shape ``(N,)`` per step), the noise part
+    of ``y[k] = Z^T h[k+1] / N`` is ``(s/N) sum_{n=0}^{k} Z^T A^n xi[k-n]``, so
+
+    .. math:: \operatorname{Var} y_k = \frac{s^2}{N} \sum_{n=0}^{k} q_n, \qquad
+        q_n = \frac{|A^{n\top} z|^2}{N}
+            = a^{2n} \sigma_{zz} + 2 a^n \beta_n^\top \sigma_{Vz}
+              + \beta_n^\top \sigma_{VV} \beta_n ,
+
+    where ``a = 1 - dt``, ``z^T A^n = a^n z^T + beta_n^T V^T`` and
+    ``beta_{n+1} = a beta_n + dt (a^n sigma_Uz + sigma_UV beta_n)``,
+    ``beta_0 = 0``. Rank 1: ``beta_n = sigma_zu (lambda^n - a^n) / sigma_vu``,
+    ``lambda = a + dt sigma_vu``. Exact at any ``N`` (only ``xi``'s isotropy is
+    used). The variance depends on the visible ``zu, vu`` and on the invisible
+    ``zz, zv, vv``.
+
+    Parameters
+    ----------
+    S : Overlaps
+        Overlaps of a linear network.
+    N : int
+        Number of neurons.
+    dt : float
+        Euler step.
+    n_steps : int
+        Number of output samples ``T``.
+    noise_std : float
+        ``s``, the standard deviation of the noise per neuron and step.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_steps, n_out)
+        Variance of each output at each time; independent of the input.
+    """
+    dt = _check_dt(dt)
+    if int(N) != N or N < 1:
+        raise ValueError(f"N must be a positive integer, got {N}")
+    if int(n_steps) != n_steps or n_steps < 1:
+        raise ValueError(f"n_steps must be a positive integer, got {n_steps}")
+    if not (np.isfinite(noise_std) and noise_std >= 0):
+        raise ValueError(f"noise_std must be non-negative, got {noise_std}")
+    Suv, Suz, Svz, Svv, Szz = _linear_blocks(S)
+    a = 1.0 - dt
+    R, n_out = Suz.shape
+    beta = np.zeros((R, n_out))
+    q = np.empty((n_steps, n_out))
+    an = 1.0
+    for n in range(n_steps):
+        q[n] = an * an * np.diag(Szz) + 2.0 * an * np.sum(beta * Svz, axis=0) \
+            + np.sum(beta * (Svv @ beta), axis=0)
+        beta = a * beta + dt * (an * Suz + Suv @ beta)
+        an *= a
+    return noise_std**2 / N * np.cumsum(q, axis=0)
+
+
+def stationary_noise_variance(S: Overlaps, *, N: int, dt: float, noise_std: float) -> float:
+    r"""Long-time output variance under activity noise: the closed form for rank 1.
+
+    Summing the geometric series of :func:`output_noise_variance` to infinity,
+    with ``a = 1 - dt``, ``lambda = a + dt sigma_vu``, ``r = 1 - a^2``,
+    ``q = 1 - a lambda``, ``p = 1 - lambda^2``:
+
+    .. math:: \operatorname{Var} y_\infty = \frac{s^2}{N} \Bigl[
+        \frac{\sigma_{zz}}{r}
+        + \frac{2 a\, dt\, \sigma_{zu} \sigma_{zv}}{q r}
+        + \frac{dt^2 \sigma_{zu}^2 \sigma_{vv} (1 + a \lambda)}{p q r} \Bigr] .
+
+    Raises ``ValueError`` unless ``|a| < 1`` and ``|lambda| < 1`` (stable network).
+    """
+    dt = _check_dt(dt)
+    if S.names != ("m", "u", "v", "z"):
+        raise ValueError(f"the closed form is for rank 1 (vectors m, u, v, z), got {S.names}")
+    a = 1.0 - dt
+    lam = a + dt * S["vu"]
+    if not (abs(a) < 1 and abs(lam) < 1):
+        raise ValueError(
+            f"no stationary variance: the network is unstable (lambda = 1 - dt + dt sigma_vu "
+            f"= {lam:.6g}, a = 1 - dt = {a:.6g}; both need |.| < 1)"
+        )
+    r, q, p = 1 - a * a, 1 - a * lam, 1 - lam * lam
+    bracket = (S["zz"] / r + 2 * a * dt * S["zu"] * S["zv"] / (q * r)
+               + dt**2 * S["zu"] ** 2 * S["vv"] * (1 + a * lam) / (p * q * r))
+    return float(noise_std**2 / N * bracket)
+
+
+def sampled_noise_variance(
+    net: LowRankRNN,
+    *,
+    dt: float,
+    n_steps: int,
+    noise_std: float,
+    n_trials: int,
+    seed: np.random.Generator | int | None = None,
+    x: np.ndarray | None = None,
+    batch_size: int = 100,
+) -> np.ndarray:
+    """Output variance under activity noise, estimated from ``n_trials`` simulations.
+
+    Runs ``net`` with ``noise_std`` (``h[t+1] += noise_std * xi``) on the input
+    ``x`` (shape ``(1, n_steps, n_in)``; default zero) and returns the sample
+    variance (``ddof=1``) over trials. For a linear network the output is
+    Gaussian, so the estimate has relative standard deviation
+    ``sqrt(2 / (n_trials - 1))`` at each time.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_steps, n_out)
+    """
+    if int(n_trials) != n_trials or n_trials < 2:
+        raise ValueError(f"n_trials must be an integer >= 2, got {n_trials}")
+    if x is None:
+        x = np.zeros((1, n_steps, net.n_in))
+    x = np.asarray(x, dtype=np.float64)
+    if x.shape != (1, n_steps, net.n_in):
+        raise ValueError(f"x must have shape (1, {n_steps}, {net.n_in}), got {x.shape}")
+    rng = np.random.default_rng(seed)
+    s1 = np.zeros((n_steps, net.n_out))
+    s2 = np.zeros((n_steps, net.n_out))
+    done = 0
+    while done < n_trials:
+        b = min(batch_size, n_trials - done)
+        y = net.run(np.repeat(x, b, axis=0), dt, noise_std=noise_std, rng=rng)
+        s1 += y.sum(axis=0)
+        s2 += (y * y).sum(axis=0)
+        done += b
+    mean = s1 / n_trials
+    return (s2 - n_trials * mean * mean) / (n_trials - 1)
+
+
+# ---------------------------------------------------------------------------
+# Experiments of chapter 3 (cached) and the paper's Figure 2
+# ---------------------------------------------------------------------------
+
+#: The paper's Figure 2 example: theta_2 has |u|^2/N = 2.048 and sigma_mu = 0.8.
+PAPER_TARGETS = {"uu": 2.048, "mu": 0.8}
+
+
+def _responses(pair: tuple[LowRankRNN, LowRankRNN], task: Task, *, noise_std: float,
+               noise_seed: int, neurons: Sequence[int]) -> dict[str, np.ndarray]:
+    """Outputs, single-neuron activity and noisy outputs of a pair on the impulse."""
+    x = task.sample()[0]
+    T = task.n_steps
+    out = {"y": [], "h": [], "y_noisy": [], "noise_var": []}
+    for net in pair:
+        y, H = net.run(x, task.dt, return_activity=True)
+        out["y"].append(y[0, :, 0])
+        out["h"].append(H[0][:, list(neurons)])
+        # the same seed gives both networks the same noise xi[t] on every neuron
+        out["y_noisy"].append(net.run(x, task.dt, noise_std=noise_std, rng=noise_seed)[0, :, 0])
+        out["noise_var"].append(output_noise_variance(
+            net.overlaps(), N=net.N, dt=task.dt, n_steps=T, noise_std=noise_std)[:, 0])
+    return {k: np.array(v) for k, v in out.items()}
+
+
+def figure2_runs(
+    *,
+    N: int = 500,
+    c: float = 0.2,
+    c_new: float = 0.4,
+    dt: float = 0.05,
+    t_max: float = 20.0,
+    eta: float = 5e-3,
+    epochs: int = 1000,
+    epochs_new: int = 500,
+    after: int = 300,
+    targets: Mapping[str, float] | None = None,
+    noise_std: float = 0.5,
+    seed: int = 0,
+    progress: bool | None = None,
+) -> dict:
+    """Data of the paper's Figure 2 for two pairs of equivalent networks.
+
+    ``theta_1`` is the network of Figure 1 (:func:`lrtools.figures.filter_runs`,
+    same settings and seed) at its random start (pair ``"start"``) and after
+    its 2000 epochs on the filter ``c`` (pair ``"trained"``, which solves it);
+    ``theta_2`` is :func:`equivalent_network` with ``targets`` (default: the
+    paper's ``uu=2.048, mu=0.8``; ``m, z`` kept). The start pair learns the
+    filter ``c`` for ``epochs`` epochs, the trained pair a new filter ``c_new``
+    for ``epochs_new`` (network and exact theory, cached, vectors kept every
+    ``after`` epochs).
+
+    Returns
+    -------
+    dict
+        ``pairs[name] = (theta_1, theta_2)``; ``learn[name] = (runs_1, runs_2)``
+        (:func:`lrtools.experiments.network_vs_theory` dicts);
+        ``responses[name]`` with ``y (2, T)``, ``h (2, T+1, 3)`` (three neurons),
+        ``y_noisy (2, T)`` (same injected noise), ``noise_var (2, T)`` (formula),
+        ``y_after (2, T)`` (output after ``after`` epochs); ``tasks[name]``; the
+        settings.
+    """
+    from . import experiments, figures
+    from .tasks import ExponentialFilter
+
+    targets = dict(PAPER_TARGETS if targets is None else targets)
+    task = ExponentialFilter(c=c, dt=dt, t_max=t_max)
+    task_new = ExponentialFilter(c=c_new, dt=dt, t_max=t_max)
+    fig1 = figures.filter_runs(N=N, epochs=2000, eta=eta, c=c, dt=dt, t_max=t_max, seed=seed,
+                               progress=progress)["network"]
+    starts = {"start": LowRankRNN(fig1.vectors[0]), "trained": LowRankRNN(fig1.vectors[-1])}
+    plan = {"start": (task, epochs), "trained": (task_new, epochs_new)}
+    neurons = np.random.default_rng(seed).choice(N, 3, replace=False)
+    out = {"pairs": {}, "learn": {}, "responses": {}, "tasks": {}, "targets": targets,
+           "after": after, "noise_std": noise_std, "eta": eta, "neurons": neurons}
+    for name, net1 in starts.items():
+        pair = (net1, equivalent_network(net1, **targets))
+        learn_task, n_epochs = plan[name]
+        runs = tuple(experiments.network_vs_theory(net, learn_task, n_epochs, eta,
+                                                   snapshot_every=after, name="ch3-fig2",
+                                                   progress=progress) for net in pair)
+        resp = _responses(pair, task, noise_std=noise_std, noise_seed=seed + 1, neurons=neurons)
+        x = learn_task.sample()[0]
+        resp["y_after"] = np.array([LowRankRNN(r["network"].vectors[1]).run(x, dt)[0, :, 0]
+                                    for r in runs])
+        out["pairs"][name], out["learn"][name] = pair, runs
+        out["responses"][name], out["tasks"][name] = resp, learn_task
+    return out
+
+
+def plot_figure2(data: dict):
+    """Paper Figure 2 for both pairs: overlaps, output and activity, noise, learning."""
+    import matplotlib.pyplot as plt
+
+    from .plotting import PALETTE, SIM, THEORY
+
+    fig, axes = plt.subplot_mosaic([["a", "b", "c", "d"], ["e", "f", "g", "h"]],
+                                   figsize=(16, 7.2))
+    colors = (PALETTE[0], PALETTE[3])
+    labels = (r"$\theta_1$", r"$\theta_2$")
+    rows = {"start": ("a", "b", "c", "d"), "trained": ("e", "f", "g", "h")}
+    titles = {"start": "random start", "trained": "trained on the filter"}
+    for name, (pa, pb, pc, pd) in rows.items():
+        pair, runs, resp = data["pairs"][name], data["learn"][name], data["responses"][name]
+        learn_task = data["tasks"][name]
+        t = learn_task.t
+        plot_overlap_bars(axes[pa], dict(zip(labels, (p.overlaps() for p in pair), strict=True)))
+        axes[pa].set_title(f"{pa}  overlaps ({titles[name]})")
+
+        ax = axes[pb]
+        if name == "start":
+            ax.plot(t, learn_task.sample()[1][0, :, 0], color="0.1", lw=1.3, label="target")
+            for i in range(2):
+                ax.plot(t, resp["y"][i], color=colors[i], lw=(3.0, 1.3)[i], ls=("-", "--")[i],
+                        alpha=(0.45, 1)[i], label=f"{labels[i]} before")
+                ax.plot(t, resp["y_after"][i], color=colors[i], lw=1.8,
+                        label=f"{labels[i]} after {data['after']} epochs")
+            ax.set(xlabel="time", ylabel="output", title=f"{pb}  impulse response")
+            ax.legend(fontsize="x-small")
+        else:
+            for j in range(resp["h"].shape[2]):
+                for i in range(2):
+                    ax.plot(np.arange(len(resp["h"][i])) * learn_task.dt, resp["h"][i][:, j],
+                            color=PALETTE[2 + j], ls=("-", "--")[i], lw=1.4,
+                            label=f"{labels[i]}" if j == 0 else None)
+            ax.set(xlabel="time", ylabel="activity $h_i$",
+                   title=f"{pb}  three neurons; inset: output")
+            ax.legend(fontsize="x-small", loc="lower right")
+            inset = ax.inset_axes([0.5, 0.55, 0.47, 0.4])
+            for i in range(2):
+                inset.plot(t, resp["y"][i], color=colors[i], lw=(3.0, 1.3)[i],
+                           ls=("-", "--")[i], alpha=(0.45, 1)[i])
+            inset.tick_params(labelsize="x-small")
+
+        ax = axes[pc]
+        for i in range(2):
+            sd = np.sqrt(resp["noise_var"][i])
+            ax.fill_between(t, resp["y"][i] - 2 * sd, resp["y"][i] + 2 * sd, color=colors[i],
+                            alpha=0.15, lw=0)
+            ax.plot(t, resp["y_noisy"][i], color=colors[i], lw=1.0, label=labels[i])
+        ax.set(xlabel="time", ylabel="output",
+               title=f"{pc}  same noise injected ($\\pm 2$ sd: theory)")
+        ax.legend(fontsize="x-small")
+
+        ax = axes[pd]
+        for i in range(2):
+            ax.plot(runs[i]["network"].loss, color=colors[i], label=f"{labels[i]} network", **SIM)
+            ax.plot(runs[i]["exact"].loss, **THEORY | {"label": "theory" if i else None})
+        ax.axvline(data["after"], color="0.7", lw=0.8, ls=":")
+        ax.set(yscale="log", xlabel="epoch", ylabel="loss",
+               title=f"{pd}  learning $c$ = {learn_task.c:g}")
+        ax.legend(fontsize="x-small")
+    return fig
+
+
+def figure2(fast: bool = False, progress: bool | None = None):
+    """Paper Figure 2: functionally equivalent networks told apart by noise and learning."""
+    return plot_figure2(figure2_runs(**({"N": 100} if fast else {}), progress=progress))
+
+
+def family_runs(
+    S1: Overlaps,
+    task: Task,
+    *,
+    n: int,
+    epochs: int,
+    eta: float,
+    phi: str = "linear",
+    keep: Sequence[str] | None = None,
+    seed: int = 0,
+    name: str = "ch3-family",
+) -> dict[str, np.ndarray]:
+    """Sample a family (:func:`sample_equivalent`) and learn ``task`` from each member (cached).
+
+    Returns
+    -------
+    dict
+        ``members (n, k, k)``, ``names``, and :func:`learning_curves`'s
+        ``loss (n, epochs)``, ``speed (n,)``, ``diverged (n,)``, ``final (n, k, k)``.
+    """
+    from .cache import cached
+
+    keep = _default_keep(S1.names) if keep is None else tuple(keep)
+    params = {"S1": S1.matrix, "names": list(S1.names), "task": task, "n": n, "epochs": epochs,
+              "eta": eta, "phi": phi, "keep": list(keep), "seed": seed}
+
+    def compute() -> dict[str, np.ndarray]:
+        family = sample_equivalent(S1, n, phi, keep=keep, seed=seed)
+        res = learning_curves(family, task, eta, epochs, phi)
+        return {"members": np.array([S.matrix for S in family]),
+                "names": np.array(S1.names), **res}
+
+    return cached(name, params, compute)
+
+
+def family_members(data: Mapping[str, np.ndarray]) -> list[Overlaps]:
+    """The members of :func:`family_runs` as :class:`~lrtools.Overlaps`."""
+    names = tuple(str(x) for x in data["names"])
+    return [Overlaps(M, names) for M in data["members"]]
+
+
+def noise_runs(
+    net1: LowRankRNN,
+    family: Sequence[Overlaps],
+    *,
+    dt: float,
+    n_steps: int,
+    noise_std: float,
+    n_trials: int,
+    seed: int = 0,
+    name: str = "ch3-noise",
+) -> dict[str, np.ndarray]:
+    """Noise response of networks equivalent to ``net1``: formula and simulation (cached).
+
+    Each member is realised with :func:`equivalent_network` (``m, z`` kept) by
+    prescribing all its free overlaps.
+
+    Returns
+    -------
+    dict
+        ``predicted (n, n_steps)`` (:func:`output_noise_variance`) and
+        ``sampled (n, n_steps)`` (:func:`sampled_noise_variance`, ``n_trials``).
+    """
+    from .cache import cached
+
+    params = {"X": net1.X, "members": np.array([S.matrix for S in family]), "dt": dt,
+              "n_steps": n_steps, "noise_std": noise_std, "n_trials": n_trials, "seed": seed}
+    free = free_overlaps(net1)
+
+    def compute() -> dict[str, np.ndarray]:
+        pred, samp = [], []
+        for i, S in enumerate(family):
+            net = equivalent_network(net1, **{k: S[k] for k in free})
+            pred.append(output_noise_variance(net.overlaps(), N=net.N, dt=dt, n_steps=n_steps,
+                                              noise_std=noise_std)[:, 0])
+            samp.append(sampled_noise_variance(net, dt=dt, n_steps=n_steps, noise_std=noise_std,
+                                               n_trials=n_trials, seed=[seed, i])[:, 0])
+        return {"predicted": np.array(pred), "sampled": np.array(samp)}
+
+    return cached(name, params, compute)
+
+
+# ---------------------------------------------------------------------------
+# Plots (matplotlib is imported inside, as in lrtools.plotting)
+# ---------------------------------------------------------------------------
+
+
+def plot_overlap_bars(
+    ax, overlaps: Mapping[str, Overlaps], phi: str = "linear", *, keys: Sequence[str] | None = None
+):
+    """Grouped bars of the overlaps of several networks; invisible ones on a shaded band.
+
+    Bars use the book's overlap colours (visible blue-green, invisible
+    orange-red); the second network's bars are hatched.
+    """
+    from .plotting import overlap_colors
+
+    first = next(iter(overlaps.values()))
+    keys = list(keys) if keys is not None else first.visible(phi) + first.invisible(phi)
+    colors = overlap_colors(first, phi)
+    n = len(overlaps)
+    width = 0.8 / n
+    hatches = ["", "////", "....", "xx"]
+    for j, (label, S) in enumerate(overlaps.items()):
+        pos = np.arange(len(keys)) + (j - (n - 1) / 2) * width
+        ax.bar(pos, [S[k] for k in keys], width, color=[colors[k] for k in keys],
+               edgecolor="0.25", linewidth=0.5, hatch=hatches[j % len(hatches)], label=label)
+    vis = set(first.visible(phi))
+    n_vis = sum(k in vis for k in keys)
+    ax.axvspan(n_vis - 0.5, len(keys) - 0.5, color="0.94", zorder=0)
+    ax.axhline(0, color="0.3", lw=0.6)
+    ax.set_xticks(range(len(keys)), [rf"$\sigma_{{{k}}}$" for k in keys], rotation=90,
+                  fontsize="small")
+    ax.text((n_vis - 1) / 2, 0.98, "visible", transform=ax.get_xaxis_transform(),
+            ha="center", va="top", fontsize="x-small")
+    ax.text((n_vis + len(keys) - 1) / 2, 0.98, "invisible", transform=ax.get_xaxis_transform(),
+            ha="center", va="top", fontsize="x-small")
+    ax.set_ylabel("overlap")
+    ax.legend(fontsize="x-small", loc="center left")
+    return ax
+
+
+def plot_family_map(ax, x, y, values, *, xlabel: str, ylabel: str, label: str,
+                    log: bool = True, cmap: str = "viridis", marker_size: float = 16.0):
+    """Scatter of a family over two invisible overlaps, coloured by ``values``.
+
+    Members with a non-finite value (criterion not reached) are grey crosses.
+    """
+    import matplotlib as mpl
+    import matplotlib.pyplot as plt
+
+    values = np.asarray(values, dtype=float)
+    x, y = np.asarray(x), np.asarray(y)
+    ok = np.isfinite(values)
+    norm = mpl.colors.LogNorm() if log else None
+    sc = ax.scatter(x[ok], y[ok], c=values[ok], s=marker_size, cmap=cmap, norm=norm,
+                    edgecolors="none")
+    if (~ok).any():
+        ax.scatter(x[~ok], y[~ok], marker="x", color="0.6", s=marker_size, label="not reached")
+        ax.legend(fontsize="x-small")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    plt.colorbar(sc, ax=ax, label=label, shrink=0.85)
+    return ax
+
+
+def plot_speed_vs_epochs(ax, speed, epochs, *, rho: float | None = None, color=None,
+                         label: str | None = None):
+    """Predicted initial speed against epochs to criterion (log-log), one family."""
+    from .plotting import PALETTE
+
+    speed = np.asarray(speed, dtype=float)
+    epochs = np.asarray(epochs, dtype=float)
+    ok = np.isfinite(epochs) & (epochs > 0)
+    if rho is not None and label is not None:
+        label = rf"{label} ($\rho$ = {rho:.2f})"
+    ax.scatter(speed[ok], epochs[ok], s=10, alpha=0.6, color=color or PALETTE[0],
+               edgecolors="none", label=label)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(r"predicted initial speed $\eta\,\nabla L\cdot G\,\nabla L$")
+    ax.set_ylabel("epochs to criterion")
+    if label is not None:
+        ax.legend(fontsize="x-small")
+    return ax
+
+
+def plot_noise_variance(ax, t, predicted, sampled, *, max_curves: int = 8):
+    """Output noise variance over time: simulation (thick) and formula (dashed), per network."""
+    from .plotting import PALETTE, SIM, THEORY
+
+    for i in range(min(len(predicted), max_curves)):
+        ax.plot(t, sampled[i], color=PALETTE[i % len(PALETTE)], **SIM)
+        ax.plot(t, predicted[i], **THEORY | {"label": "formula" if i == 0 else None})
+    ax.set_xlabel("time")
+    ax.set_ylabel("output noise variance")
+    ax.legend(fontsize="x-small")
+    return ax
