@@ -23,8 +23,9 @@ TORCH = "torch==2.13.0"
 RUFF = "ruff==0.17.6"
 
 # Progress bars off for every run; the notebook kernels inherit this environment
-# (MPLBACKEND is left alone: the kernels need their inline backend for figures). The environment's own
-# Jupyter kernel ("python3", from ipykernel) is preferred over a user-wide one.
+# (MPLBACKEND is left alone: the kernels need their inline backend for figures).
+# The environment's own Jupyter kernel ("python3", from ipykernel) is preferred
+# over a user-wide one.
 CI_ENV = {
     "TQDM_DISABLE": "1",
     "LRTOOLS_PROGRESS": "0",
@@ -47,24 +48,61 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Run pytest (posargs passed on), then every notebook in fast mode.
+    """Every notebook in fast mode, then pytest (posargs passed on).
 
-    The notebooks of ``_toc.yml`` are executed with papermill and ``fast=True``;
-    the executed notebooks, ``timings.json`` and the pytest JUnit report go to
-    ``_build/fast/``.
+    The notebooks of ``_toc.yml`` are executed with papermill and ``fast=True``
+    (executed notebooks and ``timings.json`` in ``_build/fast/``); each writes its
+    key numbers to ``_build/numbers/``, which ``tests/test_regeneration.py`` then
+    compares with the committed expected values. JUnit report:
+    ``_build/fast/pytest-report.xml``.
     """
     _install(session)
-    session.run("pytest", "--junitxml=_build/fast/pytest-report.xml", *session.posargs, env=CI_ENV)
     session.run("python", "tools/run_notebooks.py", env=CI_ENV)
+    session.run("pytest", "--junitxml=_build/fast/pytest-report.xml", *session.posargs,
+                env=CI_ENV | {"LRTOOLS_REQUIRE_NUMBERS": "1"})
 
 
 @nox.session
 def book(session: nox.Session) -> None:
-    """Build the HTML book in ``_build/html``, executing every notebook.
+    """Build the HTML book in ``_build/html``, executing every notebook, then check it.
 
     Notebooks run at their default (paper) settings. Any notebook error or
     Sphinx warning fails the session; reports go to ``_build/html/reports/``.
+    Then the key numbers are compared with ``tests/expected/numbers-full.json``
+    and, where Debian's Chromium is installed, every page is checked in a
+    headless browser (``nox -s site`` runs that check alone and requires it).
     Extra arguments are passed to ``jupyter-book build``.
     """
     _install(session)
     session.run("python", "tools/build_book.py", *session.posargs, env=CI_ENV)
+    session.run("python", "tools/keynumbers.py", "check", "--mode", "full", env=CI_ENV)
+    if _chromium() is None:
+        session.warn("Chromium not found: browser check skipped (apt install chromium; "
+                     "then nox -s site)")
+        return
+    _site_check(session)
+
+
+@nox.session
+def site(session: nox.Session) -> None:
+    """Open every page of the built book in headless Chromium (needs ``nox -s book`` first).
+
+    Checks images, MathJax, error output and navigation; screenshots go to
+    ``_build/site-check/``. Requires Debian's ``chromium`` (or ``$CHROMIUM``).
+    """
+    if _chromium() is None:
+        session.error("Chromium not found: install Debian's chromium or set $CHROMIUM")
+    _site_check(session)
+
+
+def _chromium() -> str | None:
+    import os
+    import shutil
+
+    return os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which(
+        "chromium-browser")
+
+
+def _site_check(session: nox.Session) -> None:
+    session.install("pytest", "playwright", "pyyaml")
+    session.run("pytest", "-q", "site_tests", "-p", "no:cacheprovider", env=CI_ENV)

@@ -64,10 +64,31 @@ def write_error_reports(log: str) -> list[Path]:
     return written
 
 
+def install_mathjax() -> Path:
+    """Copy MathJax 3 (from the ``django-static-mathjax`` wheel) to ``_build/mathjax/mathjax``.
+
+    ``_config.yml`` adds ``_build/mathjax`` to Sphinx's static path and points
+    ``mathjax_path`` at it, so the book renders its equations without a network
+    connection. (Not under ``_static``: Jupyter Book would load every script there.)
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("mathjax")
+    src = None if spec is None or spec.origin is None else (
+        Path(spec.origin).parent / "static" / "mathjax" / "es5")
+    if src is None or not (src / "tex-mml-chtml.js").exists():
+        raise SystemExit("MathJax not found: install the [book] extra (django-static-mathjax)")
+    dest = ROOT / "_build" / "mathjax" / "mathjax"
+    if not (dest / "tex-mml-chtml.js").exists():
+        shutil.copytree(src, dest, dirs_exist_ok=True)
+    return dest
+
+
 def main(argv: list[str]) -> int:
     """Build the book; return jupyter-book's exit status."""
     for key, value in CI_ENV.items():
         os.environ.setdefault(key, value)
+    install_mathjax()
     exe = shutil.which("jupyter-book")
     if exe is None:
         print("jupyter-book not found: install the [book] extra", file=sys.stderr)

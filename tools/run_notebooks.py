@@ -164,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         target = out_dir / Path(name).with_suffix(".ipynb")
         target.parent.mkdir(parents=True, exist_ok=True)
+        # a stale numbers file must never stand in for this run's numbers
+        (ROOT / "_build" / "numbers" / f"{Path(name).name}-fast.json").unlink(missing_ok=True)
         print(f"  running  {name} ...", flush=True)
         t0 = time.perf_counter()
         status = "ok"
