@@ -77,7 +77,10 @@ def test_page_renders(doc, browser, site_url, shots):
 
 def test_navigation_reaches_every_chapter(browser, site_url):
     """Follow the sidebar links from the landing page to every page of the book."""
-    page, _ = open_page(browser, f"{site_url}/index.html")
+    page = browser.new_page()
+    page.goto(f"{site_url}/index.html")
+    page.wait_for_url(f"{site_url}/{PAGES[0]}.html")  # index.html redirects to the root page
+    page.wait_for_load_state("load")
     try:
         links = page.evaluate(
             "Array.from(document.querySelectorAll('nav a.reference.internal, .bd-sidebar a'))"
