@@ -69,13 +69,23 @@ __all__ = [
     "epochs_to_criterion",
     "learning_curves",
     "rank_correlation",
+    "rank_correlation_curve",
     "output_noise_variance",
     "stationary_noise_variance",
     "sampled_noise_variance",
+    "noise_difference_variance",
     "plot_overlap_bars",
     "plot_family_map",
     "plot_speed_vs_epochs",
     "plot_noise_variance",
+    "plot_rank_curve",
+    "PAPER_TARGETS",
+    "figure2_runs",
+    "plot_figure2",
+    "figure2",
+    "family_runs",
+    "family_members",
+    "noise_runs",
 ]
 
 # Relative tolerance (to the largest overlap) below which an eigenvalue or a
@@ -113,7 +123,7 @@ def _default_keep(names: Sequence[str]) -> tuple[str, ...]:
 
 
 def free_overlaps(
-    theta: Overlaps | LowRankRNN, phi: str | None = None, *, keep: Sequence[str] = ()
+    theta: Overlaps | LowRankRNN, phi: str | None = None, *, keep: Sequence[str] | None = None
 ) -> list[str]:
     """Invisible overlaps an equivalent network may change, given the kept vectors.
 
@@ -123,8 +133,9 @@ def free_overlaps(
         The reference network ``theta_1`` (its ``phi`` is used for a network).
     phi : {"linear", "erf", "tanh"}, optional
         Nonlinearity deciding what is visible (default: the network's, or linear).
-    keep : sequence of str
-        Vectors shared with ``theta_1``; overlaps among them are fixed.
+    keep : sequence of str, optional
+        Vectors shared with ``theta_1``; overlaps among them are fixed. Default:
+        the inputs and readouts (as in :func:`equivalent_network`).
 
     Returns
     -------
@@ -133,6 +144,7 @@ def free_overlaps(
         a linear rank-1 network with ``keep=("m", "z")``; ``["zv", "vv"]`` for erf.
     """
     S, phi = _resolve(theta, phi)
+    keep = _default_keep(S.names) if keep is None else keep
     kept = {S.names[i] for i in _keep_indices(S, keep)}
     return [a + b for a, b in invisible_pairs(S.names, phi) if not (a in kept and b in kept)]
 
@@ -676,6 +688,13 @@ def rank_correlation(speed: np.ndarray, epochs: np.ndarray) -> float:
     return float(spearmanr(speed, epochs).statistic)
 
 
+def rank_correlation_curve(
+    speed: np.ndarray, loss: np.ndarray, criteria: np.ndarray
+) -> np.ndarray:
+    """:func:`rank_correlation` of speed and epochs to each criterion (loss curves ``(n, E)``)."""
+    return np.array([rank_correlation(speed, epochs_to_criterion(loss, c)) for c in criteria])
+
+
 # ---------------------------------------------------------------------------
 # Response to activity noise (linear networks)
 # ---------------------------------------------------------------------------
@@ -736,18 +755,63 @@ def output_noise_variance(
         raise ValueError(f"n_steps must be a positive integer, got {n_steps}")
     if not (np.isfinite(noise_std) and noise_std >= 0):
         raise ValueError(f"noise_std must be non-negative, got {noise_std}")
-    Suv, Suz, Svz, Svv, Szz = _linear_blocks(S)
+    _, _, Svz, Svv, Szz = _linear_blocks(S)
+    an, beta = _beta_sequence(S, dt, n_steps)
+    q = (an[:, None] ** 2 * np.diag(Szz) + 2.0 * an[:, None] * np.einsum("nro,ro->no", beta, Svz)
+         + np.einsum("nro,rs,nso->no", beta, Svv, beta))
+    return noise_std**2 / N * np.cumsum(q, axis=0)
+
+
+def _beta_sequence(S: Overlaps, dt: float, n_steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """``a^n`` (``(n,)``), ``beta_n`` (``(n, R, n_out)``): ``z^T A^n = a^n z^T + beta_n^T V^T``."""
+    Suv, Suz, _, _, _ = _linear_blocks(S)
     a = 1.0 - dt
     R, n_out = Suz.shape
+    betas = np.empty((n_steps, R, n_out))
     beta = np.zeros((R, n_out))
-    q = np.empty((n_steps, n_out))
-    an = 1.0
     for n in range(n_steps):
-        q[n] = an * an * np.diag(Szz) + 2.0 * an * np.sum(beta * Svz, axis=0) \
-            + np.sum(beta * (Svv @ beta), axis=0)
-        beta = a * beta + dt * (an * Suz + Suv @ beta)
-        an *= a
-    return noise_std**2 / N * np.cumsum(q, axis=0)
+        betas[n] = beta
+        beta = a * beta + dt * (a**n * Suz + Suv @ beta)
+    return a ** np.arange(n_steps), betas
+
+
+def noise_difference_variance(
+    net1: LowRankRNN, net2: LowRankRNN, *, dt: float, n_steps: int, noise_std: float
+) -> np.ndarray:
+    r"""Variance of ``y_2 - y_1`` when both linear networks receive the *same* activity noise.
+
+    With ``r^{(i)}_n = A_i^{n\top} z_i = a^n z_i + V_i \beta^{(i)}_n`` (see
+    :func:`output_noise_variance`), ``y_2[k] - y_1[k] = (s/N) sum_n (r^{(2)}_n -
+    r^{(1)}_n)^\top xi[k-n]``, so
+
+    .. math:: \operatorname{Var}(y_2 - y_1)_k = \frac{s^2}{N}\sum_{n=0}^{k}
+        \frac{|r^{(2)}_n - r^{(1)}_n|^2}{N} ,
+
+    which needs the overlaps *between* the two networks' ``z`` and ``V``. For
+    equivalent networks sharing ``z`` (and ``zu, vu``, hence ``beta_n``) it is
+    ``(s^2/N) (|v_2 - v_1|^2/N) sum_n beta_n^2``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_steps, n_out)
+    """
+    dt = _check_dt(dt)
+    if net1.N != net2.N or net1.names != net2.names:
+        raise ValueError("the two networks must have the same N and vectors")
+    if "linear" != net1.phi or "linear" != net2.phi:
+        raise ValueError("the noise formulas are for linear networks")
+    an, b1 = _beta_sequence(net1.overlaps(), dt, n_steps)
+    _, b2 = _beta_sequence(net2.overlaps(), dt, n_steps)
+    W = np.concatenate([net1.Z, net1.V, net2.Z, net2.V], axis=1)
+    G = W.T @ W / net1.N
+    n_out = net1.n_out
+    q = np.empty((n_steps, n_out))
+    for o in range(n_out):
+        e = np.zeros((n_steps, n_out))
+        e[:, o] = an
+        coef = np.concatenate([-e, -b1[:, :, o], e, b2[:, :, o]], axis=1)  # (n, 2 (n_out + R))
+        q[:, o] = np.einsum("ni,ij,nj->n", coef, G, coef)
+    return noise_std**2 / net1.N * np.cumsum(q, axis=0)
 
 
 def stationary_noise_variance(S: Overlaps, *, N: int, dt: float, noise_std: float) -> float:
@@ -789,13 +853,16 @@ def sampled_noise_variance(
     n_trials: int,
     seed: np.random.Generator | int | None = None,
     x: np.ndarray | None = None,
+    minus: LowRankRNN | None = None,
     batch_size: int = 100,
 ) -> np.ndarray:
     """Output variance under activity noise, estimated from ``n_trials`` simulations.
 
     Runs ``net`` with ``noise_std`` (``h[t+1] += noise_std * xi``) on the input
     ``x`` (shape ``(1, n_steps, n_in)``; default zero) and returns the sample
-    variance (``ddof=1``) over trials. For a linear network the output is
+    variance (``ddof=1``) over trials. With ``minus``, the variance of
+    ``y(net) - y(minus)`` with the same noise ``xi`` given to both (compare
+    :func:`noise_difference_variance`). For a linear network the output is
     Gaussian, so the estimate has relative standard deviation
     ``sqrt(2 / (n_trials - 1))`` at each time.
 
@@ -816,7 +883,11 @@ def sampled_noise_variance(
     done = 0
     while done < n_trials:
         b = min(batch_size, n_trials - done)
-        y = net.run(np.repeat(x, b, axis=0), dt, noise_std=noise_std, rng=rng)
+        xb = np.repeat(x, b, axis=0)
+        batch_seed = int(rng.integers(2**63))  # one noise draw, shared with `minus`
+        y = net.run(xb, dt, noise_std=noise_std, rng=batch_seed)
+        if minus is not None:
+            y = y - minus.run(xb, dt, noise_std=noise_std, rng=batch_seed)
         s1 += y.sum(axis=0)
         s2 += (y * y).sum(axis=0)
         done += b
@@ -846,7 +917,10 @@ def _responses(pair: tuple[LowRankRNN, LowRankRNN], task: Task, *, noise_std: fl
         out["y_noisy"].append(net.run(x, task.dt, noise_std=noise_std, rng=noise_seed)[0, :, 0])
         out["noise_var"].append(output_noise_variance(
             net.overlaps(), N=net.N, dt=task.dt, n_steps=T, noise_std=noise_std)[:, 0])
-    return {k: np.array(v) for k, v in out.items()}
+    out = {k: np.array(v) for k, v in out.items()}
+    out["diff_var"] = noise_difference_variance(*pair, dt=task.dt, n_steps=T,
+                                                noise_std=noise_std)[:, 0]
+    return out
 
 
 def figure2_runs(
@@ -920,8 +994,9 @@ def plot_figure2(data: dict):
 
     from .plotting import PALETTE, SIM, THEORY
 
-    fig, axes = plt.subplot_mosaic([["a", "b", "c", "d"], ["e", "f", "g", "h"]],
-                                   figsize=(16, 7.2))
+    fig, axes = plt.subplot_mosaic(
+        [["a", "b", "c", "d"], ["a", "b", "c2", "d"], ["e", "f", "g", "h"], ["e", "f", "g2", "h"]],
+        figsize=(16, 8.4), height_ratios=[2.3, 1, 2.3, 1])
     colors = (PALETTE[0], PALETTE[3])
     labels = (r"$\theta_1$", r"$\theta_2$")
     rows = {"start": ("a", "b", "c", "d"), "trained": ("e", "f", "g", "h")}
@@ -950,9 +1025,9 @@ def plot_figure2(data: dict):
                             color=PALETTE[2 + j], ls=("-", "--")[i], lw=1.4,
                             label=f"{labels[i]}" if j == 0 else None)
             ax.set(xlabel="time", ylabel="activity $h_i$",
-                   title=f"{pb}  three neurons; inset: output")
-            ax.legend(fontsize="x-small", loc="lower right")
-            inset = ax.inset_axes([0.5, 0.55, 0.47, 0.4])
+                   title=f"{pb}  three neurons; inset: the output")
+            ax.legend(fontsize="x-small", loc="upper right")
+            inset = ax.inset_axes([0.55, 0.06, 0.42, 0.34])
             for i in range(2):
                 inset.plot(t, resp["y"][i], color=colors[i], lw=(3.0, 1.3)[i],
                            ls=("-", "--")[i], alpha=(0.45, 1)[i])
@@ -960,13 +1035,20 @@ def plot_figure2(data: dict):
 
         ax = axes[pc]
         for i in range(2):
-            sd = np.sqrt(resp["noise_var"][i])
-            ax.fill_between(t, resp["y"][i] - 2 * sd, resp["y"][i] + 2 * sd, color=colors[i],
-                            alpha=0.15, lw=0)
+            sd = 2 * np.sqrt(resp["noise_var"][i])
             ax.plot(t, resp["y_noisy"][i], color=colors[i], lw=1.0, label=labels[i])
-        ax.set(xlabel="time", ylabel="output",
-               title=f"{pc}  same noise injected ($\\pm 2$ sd: theory)")
-        ax.legend(fontsize="x-small")
+            for sign in (-1, 1):
+                ax.plot(t, resp["y"][i] + sign * sd, color=colors[i], lw=0.9, ls="--")
+        ax.set(ylabel="output", title=f"{pc}  same noise injected (dashed: $\\pm 2$ sd theory)")
+        ax.tick_params(labelbottom=False)
+        ax.legend(fontsize="x-small", loc="upper right", ncol=2)
+        ax = axes[pc + "2"]
+        sd = 2 * np.sqrt(resp["diff_var"])
+        ax.fill_between(t, -sd, sd, color="0.85", lw=0, label=r"$\pm 2$ sd theory")
+        ax.plot(t, resp["y_noisy"][1] - resp["y_noisy"][0], color="0.2", lw=0.9)
+        ax.set(xlabel="time", ylabel=r"$y_{\theta_2} - y_{\theta_1}$")
+        ax.ticklabel_format(axis="y", style="sci", scilimits=(-2, 2))
+        ax.legend(fontsize="x-small", loc="upper right")
 
         ax = axes[pd]
         for i in range(2):
@@ -1160,5 +1242,26 @@ def plot_noise_variance(ax, t, predicted, sampled, *, max_curves: int = 8):
         ax.plot(t, predicted[i], **THEORY | {"label": "formula" if i == 0 else None})
     ax.set_xlabel("time")
     ax.set_ylabel("output noise variance")
+    ax.legend(fontsize="x-small")
+    return ax
+
+
+def plot_rank_curve(ax, curves: Mapping[str, tuple[np.ndarray, np.ndarray]]):
+    """Spearman correlation of predicted speed and epochs against the loss criterion.
+
+    ``curves`` maps a label to ``(criterion / initial loss, rho)``.
+    """
+    from .plotting import PALETTE
+
+    for i, (label, (frac, rho)) in enumerate(curves.items()):
+        ax.plot(frac, rho, color=PALETTE[i % len(PALETTE)], lw=1.8, marker="o", ms=3,
+                label=label)
+    ax.axhline(0, color="0.5", lw=0.6)
+    ax.axhline(-1, color="0.8", lw=0.6, ls=":")
+    ax.set_xscale("log")
+    ax.invert_xaxis()
+    ax.set_ylim(-1.05, 1.05)
+    ax.set_xlabel("criterion (fraction of the initial loss)")
+    ax.set_ylabel(r"Spearman $\rho$(speed, epochs)")
     ax.legend(fontsize="x-small")
     return ax

@@ -92,7 +92,8 @@ def test_any_feasible_target_is_realised_exactly(phi, rank):
 
 def test_free_overlaps_linear_and_erf():
     S = _o1_overlaps(1)
-    assert probe.free_overlaps(S, keep=("m", "z")) == ["zv", "mu", "vv", "uu"]
+    default = probe.free_overlaps(S)  # keeps the inputs and readouts, like equivalent_network
+    assert default == probe.free_overlaps(S, keep=("m", "z")) == ["zv", "mu", "vv", "uu"]
     assert set(probe.free_overlaps(S, "erf", keep=())) == {"zv", "zz", "vv"}
     assert probe.free_overlaps(S, "erf", keep=("m", "z")) == ["zv", "vv"]
 
@@ -281,3 +282,25 @@ def test_noise_variance_matches_simulation(trained_net):
     # the two equivalent networks are told apart by far more than the sampling error
     gap = np.abs(preds[1][-1] / preds[0][-1] - 1) / np.sqrt(2 / (n - 1))
     assert gap > 10
+
+
+def test_noise_difference_matches_simulation(trained_net):
+    """Same noise into two equivalent networks: the difference of their outputs."""
+    net1 = LowRankRNN.from_overlaps(trained_net.overlaps(), N=60, seed=0)
+    net2 = probe.equivalent_network(net1, **PAPER)
+    n, T, s = 3000, 120, 0.5
+    pred = probe.noise_difference_variance(net1, net2, dt=0.05, n_steps=T, noise_std=s)[:, 0]
+    samp = probe.sampled_noise_variance(net2, minus=net1, dt=0.05, n_steps=T, noise_std=s,
+                                        n_trials=n, seed=0, batch_size=500)[:, 0]
+    # the same 5-sigma bound as above (Gaussian differences, 120 correlated times)
+    assert np.max(np.abs(samp[1:] / pred[1:] - 1)) / np.sqrt(2 / (n - 1)) < 5
+    # shared z and visible zu, vu: the closed form (s^2/N) |v2 - v1|^2/N sum beta_n^2
+    dv2 = np.sum((net2.vector("v") - net1.vector("v")) ** 2) / 60
+    S = net1.overlaps()
+    a, lam = 0.95, 0.95 + 0.05 * S["vu"]
+    beta = S["zu"] * (lam ** np.arange(T) - a ** np.arange(T)) / S["vu"]
+    assert_close(pred, s**2 / 60 * dv2 * np.cumsum(beta**2), rtol=1e-10)
+    # a network minus itself: zero up to the round-off of a cancelling quadratic form
+    # (the output variance itself is ~0.3 here)
+    assert np.max(np.abs(probe.noise_difference_variance(net1, net1, dt=0.05, n_steps=T,
+                                                         noise_std=s))) < 1e-15
