@@ -15,7 +15,7 @@ __version__ = "0.1.0"
 
 import importlib
 
-from . import cache, experiments, report, tasks, theory
+from . import cache, experiments, probe, report, tasks, theory
 from .history import DivergenceError, History
 from .network import LowRankRNN
 from .overlaps import Overlaps, vector_names
@@ -29,6 +29,7 @@ __all__ = [
     "cache",
     "experiments",
     "plotting",
+    "probe",
     "report",
     "tasks",
     "theory",

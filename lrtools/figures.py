@@ -236,6 +236,8 @@ FIGURES: dict[int, FigureSpec] = {
     for spec in (
         FigureSpec(1, "Linear rank-1 network learns an exponential filter", "01_linear",
                    "lrtools.figures:figure1"),
+        FigureSpec(2, "Functionally equivalent networks told apart by noise and learning",
+                   "03_probe", "lrtools.probe:figure2"),
         FigureSpec(5, "Loss: parameter space vs overlap space with / without G", "01_linear",
                    "lrtools.figures:figure5"),
         FigureSpec(11, "Structure of the preconditioner G (linear, erf)", "01_linear",
