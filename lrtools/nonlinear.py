@@ -26,6 +26,7 @@ N-dimensional network follows the theory:
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
@@ -34,6 +35,7 @@ import numpy as np
 from scipy import stats
 
 from . import theory
+from .cache import cached
 from .history import DivergenceError, History
 from .network import LowRankRNN, _shape_from_names
 from .overlaps import Overlaps, _psd_sqrt
@@ -236,9 +238,10 @@ def closure_defect(net: LowRankRNN, batch: tuple, weights: np.ndarray, dt: float
     Gaussian vectors, of order 1 once learning has made the entries
     non-Gaussian.
     """
-    L_net, _ = net.loss_and_gradient(batch, weights, dt)
-    L_th, _ = theory.loss_and_gamma(net.overlaps(), batch, weights, dt, net.phi)
-    return float(L_net - L_th)
+    x, target, _ = batch
+    L_net = float(np.sum(weights * (net.run(x, dt) - target) ** 2))  # forward pass only
+    L_th = float(np.sum(weights * (theory.run(net.overlaps(), x, dt, net.phi) - target) ** 2))
+    return L_net - L_th
 
 
 def closure_loss(hist: History, task: Task, phi: str, seed: int | None = 0) -> np.ndarray:
@@ -360,7 +363,8 @@ class Convergence:
         :func:`departure` at the initial (``[..., 0, :]``) and final network.
     closure : numpy.ndarray, shape (n, s, 2)
         :func:`closure_defect` of the final network and of Gaussian vectors with
-        the same final overlaps (``[..., 0]`` and ``[..., 1]``), on a fresh batch.
+        the same final overlaps (``[..., 0]`` and ``[..., 1]``), on a fresh batch
+        of ``diagnostic_batch`` trials.
     mardia : numpy.ndarray, shape (n, s, 2)
         Mardia's excess kurtosis (:func:`gaussianity`) initially and finally.
     settings : dict
@@ -397,7 +401,8 @@ class Convergence:
 
 
 def _convergence_job(S0: np.ndarray, names: tuple[str, ...], task: Task, N: int, seed: int,
-                     epochs: int, eta: float, phi: str, projected: bool) -> dict[str, np.ndarray]:
+                     epochs: int, eta: float, phi: str, projected: bool,
+                     diagnostic_batch: int = 16) -> dict[str, np.ndarray]:
     """One (N, seed) run; module-level so that process and dask executors can pickle it."""
     S = Overlaps(S0, names)
     th = theory.learn(S, task, epochs, eta, phi=phi, seed=seed, progress=False)
@@ -412,9 +417,16 @@ def _convergence_job(S0: np.ndarray, names: tuple[str, ...], task: Task, N: int,
         net1 = net0.copy()
         net_hist = train(net1, task, epochs, eta, seed=seed, progress=False)
     err = np.max(np.abs(net_hist.overlaps - th.overlaps), axis=(1, 2))
-    # diagnostics on a batch not used in training
-    b = task.sample(np.random.default_rng([int(seed), 7919]))
+    # diagnostics on batches not used in training: the departure on a batch of the
+    # training size, the closure defect (forward passes only) on a larger one
+    rng = np.random.default_rng([int(seed), 7919])
+    b = task.sample(rng)
     w = task.loss_weights(b[2])
+    big = task
+    if "batch_size" in {f.name for f in fields(task)} and task.batch_size < diagnostic_batch:
+        big = dataclasses.replace(task, batch_size=int(diagnostic_batch))
+    bb = big.sample(rng)
+    wb = big.loss_weights(bb[2])
     gauss1 = LowRankRNN.from_overlaps(net1.overlaps(), N, phi=phi, seed=[int(seed), int(N), 2])
     return {
         "error_curve": err,
@@ -425,8 +437,8 @@ def _convergence_job(S0: np.ndarray, names: tuple[str, ...], task: Task, N: int,
         "theory_overlaps": th.overlaps,
         "theory_loss": th.loss,
         "departure": np.stack([departure(net0, b, w, task.dt), departure(net1, b, w, task.dt)]),
-        "closure": np.array([closure_defect(net1, b, w, task.dt),
-                             closure_defect(gauss1, b, w, task.dt)]),
+        "closure": np.array([closure_defect(net1, bb, wb, task.dt),
+                             closure_defect(gauss1, bb, wb, task.dt)]),
         "mardia": np.array([gaussianity(net0.X, names).mardia,
                             gaussianity(net1.X, names).mardia]),
     }
@@ -443,6 +455,8 @@ def convergence_study(
     *,
     projected: bool = False,
     executor: concurrent.futures.Executor | None = None,
+    cache: str | None = None,
+    diagnostic_batch: int = 16,
 ) -> Convergence:
     """N-dimensional training against the overlap map, for several ``N`` and seeds.
 
@@ -473,7 +487,14 @@ def convergence_study(
     executor : concurrent.futures.Executor, optional
         Runs the ``len(Ns) * len(seeds)`` independent jobs (e.g.
         ``dask.distributed.Client(...).get_executor()`` or a
-        ``ProcessPoolExecutor``); default: serially in this process.
+        ``ProcessPoolExecutor``, see :func:`process_executor`); default: serially in
+        this process. Results do not depend on it.
+    diagnostic_batch : int
+        Trials in the held-out batch of the closure defect (tasks with a
+        ``batch_size`` field; the departure uses a batch of the training size).
+    cache : str, optional
+        Name of a :func:`lrtools.cache.cached` entry (keyed by every setting above
+        except the executor, and by the code): a second call loads the result.
 
     Returns
     -------
@@ -485,8 +506,16 @@ def convergence_study(
         raise ValueError("need at least one N and one seed")
     if min(Ns) < S0.k:
         raise ValueError(f"every N must be at least k={S0.k}, got {min(Ns)}")
+    if cache is not None:
+        params = {"S0": S0.matrix, "names": list(S0.names), "task": task, "Ns": Ns,
+                  "seeds": seeds, "epochs": int(epochs), "eta": float(eta), "phi": phi,
+                  "projected": bool(projected), "diagnostic_batch": int(diagnostic_batch)}
+        data = cached(cache, params, lambda: convergence_study(
+            S0, task, Ns, seeds, epochs, eta, phi, projected=projected,
+            executor=executor, diagnostic_batch=diagnostic_batch).to_arrays())
+        return Convergence.from_arrays(data)
     jobs = [(np.array(S0.matrix), S0.names, task, N, s, int(epochs), float(eta), phi,
-             bool(projected)) for N in Ns for s in seeds]
+             bool(projected), int(diagnostic_batch)) for N in Ns for s in seeds]
     if executor is None:
         results = [_convergence_job(*job) for job in jobs]
     else:
@@ -633,6 +662,16 @@ def fit_floor(Ns: Sequence[float], errors: np.ndarray, *, n_boot: int = 2000,
 # ---------------------------------------------------------------------------
 
 
+def _n_axis(ax, Ns: np.ndarray) -> None:
+    """Log-scaled N axis with one plain label per simulated size."""
+    from matplotlib.ticker import NullFormatter
+
+    ax.set_xscale("log")
+    ax.set_xticks(Ns, [f"{int(n)}" for n in Ns])
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel("$N$")
+
+
 def plot_entries(axes, X: np.ndarray, names: Sequence[str] = ("m", "u", "v", "z"),
                  kind: str = "hist", color=None):
     """Histograms (``kind="hist"``) or normal QQ plots (``"qq"``) of each vector's entries.
@@ -704,17 +743,20 @@ def plot_convergence(ax, Ns: np.ndarray, series: Mapping[str, np.ndarray], *,
         ax.plot(Ns, np.exp(np.log(err).mean(axis=1)), "-", lw=1.8, color=c, label=label)
     for i, (label, fn) in enumerate((fits or {}).items()):
         ax.plot(grid, fn(grid), "--", lw=1.2, color="0.15" if i == 0 else "0.5", label=label)
-    ax.set_xscale("log")
+    _n_axis(ax, Ns)
     ax.set_yscale("log")
-    ax.set_xlabel("$N$")
     ax.set_ylabel(ylabel)
     ax.legend(fontsize="small")
     return ax
 
 
 def plot_departure(ax, Ns: np.ndarray, values: Mapping[str, np.ndarray], *,
-                   ylabel: str = "update outside span"):
-    """A departure measure against N (log x), seeds as dots and their mean as a line."""
+                   ylabel: str = "update outside span", zero_line: bool = False):
+    """A departure measure against N (log x), seeds as dots and their mean as a line.
+
+    ``values`` maps a label to an array of shape ``(n, s)``; ``zero_line`` draws
+    ``y = 0`` (for signed quantities such as :func:`closure_defect`).
+    """
     from .plotting import PALETTE
 
     Ns = np.asarray(Ns, dtype=np.float64)
@@ -724,25 +766,24 @@ def plot_departure(ax, Ns: np.ndarray, values: Mapping[str, np.ndarray], *,
         for j in range(val.shape[1]):
             ax.plot(Ns, val[:, j], "o", ms=3, color=c, alpha=0.45)
         ax.plot(Ns, val.mean(axis=1), "-", lw=1.8, color=c, label=label)
-    ax.set_xscale("log")
-    ax.set_xlabel("$N$")
+    if zero_line:
+        ax.axhline(0.0, color="0.5", lw=0.8, zorder=0)
+    _n_axis(ax, Ns)
     ax.set_ylabel(ylabel)
     ax.legend(fontsize="small")
     return ax
 
 
 def plot_preconditioners(axes, S: Overlaps, phis: Sequence[str] = ("linear", "erf")):
-    """``|G(S)|`` once per nonlinearity, shading the columns of loss-invisible overlaps.
+    """``|G(S)|`` once per nonlinearity, visible overlaps first and outlined.
 
     ``G`` itself depends only on ``S``; what changes with ``phi`` is which of its
     columns can meet a non-zero gradient (the loss-visible overlaps), hence which
-    overlaps a gradient step moves.
+    overlaps a gradient step moves (see :func:`lrtools.plotting.plot_preconditioner`).
     """
     from .plotting import plot_preconditioner
 
-    G, names = theory.preconditioner(S)
     for ax, phi in zip(axes, phis, strict=True):
-        visible = set(S.visible(phi))
-        mask = np.array([n in visible for n in names])
-        plot_preconditioner(ax, G, names, grad_mask=mask, title=f"{phi}: visible columns")
+        n_vis = len(S.visible(phi))
+        plot_preconditioner(ax, S, phi=phi, title=f"{phi}: {n_vis} visible columns")
     return axes
