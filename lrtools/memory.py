@@ -1,0 +1,1334 @@
+r"""Invisible overlaps as memory of the training history (chapter 4).
+
+Train a network on task A, then B, then A again. The loss-visible overlaps
+return to an A solution; the loss-invisible ones need not, so the connectivity
+remembers a history that the behaviour cannot show (Ger & Barak, 2026). This
+module runs those multi-phase experiments and measures the memory.
+
+**Conserved quantities.** With ``J = diag(+1 on z, v; -1 on m, u)`` the linear
+loss gradient anticommutes with ``J`` (``J Gamma = -Gamma J``), so under the
+gradient flow ``d(JS)/dtau = [Gamma, JS]``: the eigenvalues of ``JS``
+(:func:`lrtools.theory.invariants`) and the ``N x N`` matrix
+``K = Z Z^T + V V^T - M M^T - U U^T`` are conserved. The rescaling ``u -> l u``,
+``v -> v / l`` leaves every rank-1 network unchanged (for any ``phi``), which
+conserves one more quantity under the flow, the balance ``sigma_uu - sigma_vv``
+(:func:`balance`; ``U^T U - V^T V`` for rank ``R``). One discrete step of size
+``eta`` changes them by ``O(eta^2)``; weight decay multiplies them by
+``exp(-2 wd tau)`` exactly (flow); Adam and noise break them.
+
+**Memory under the flow is a holonomy.** For linear rank-1 networks the loss is a
+function of three numbers, ``(sigma_zm, sigma_vu, sigma_zu sigma_vm)``, so the
+flow moves along a three-dimensional (horizontal) distribution inside the
+five-dimensional level set of the conserved quantities. Its Lie brackets span the
+whole level set (:func:`horizontal_span`): the distribution is not integrable, and a
+closed loop in the loss-relevant coordinates (A -> B -> A) lifts to an open path,
+a geometric phase that remains when ``eta -> 0``.
+
+**Nonlinear twins.** :func:`twin_experiment` runs the paper's Figure 9-10 protocol
+in the reduced (Gaussian-limit) erf theory for many networks at once with a fused
+kernel (:func:`erf_loss_gamma_many`); :func:`decode_history` decodes the A/B
+history from visible or invisible overlaps with logistic regression.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from . import theory
+from .history import DivergenceError, History
+from .network import LowRankRNN
+from .overlaps import Overlaps, left_right
+from .tasks import DecisionMaking, FlipFlop, Task, TeacherStudent, batches
+from .training import train
+
+__all__ = [
+    "Phase",
+    "paper_theta2",
+    "random_overlaps",
+    "run_phases",
+    "join",
+    "phases_to_arrays",
+    "phases_from_arrays",
+    "filter_phases",
+    "history_pair",
+    "memory_vs_noise",
+    "memory_vs_eta",
+    "flow_memory",
+    "decay_under_weight_decay",
+    "balance",
+    "conserved",
+    "k_entries",
+    "k_drift",
+    "gaps",
+    "horizontal_span",
+    "min_norm_overlaps",
+    "predicted_decay_rate",
+    "fit_rate",
+    "erf_loss_gamma_many",
+    "shade_phases",
+    "plot_phases",
+    "plot_phase_loss",
+    "plot_conserved",
+    "plot_twin_pair",
+    "plot_decoding",
+    "twin_distances",
+    "twin_features",
+    "learn_many",
+    "twin_experiment",
+    "network_twin_check",
+    "outside_span",
+    "gap_series",
+    "decode_history",
+    "NAMES",
+]
+
+NAMES = ("m", "u", "v", "z")
+_M, _U, _V, _Z = range(4)
+
+
+# ---------------------------------------------------------------------------
+# starting points
+# ---------------------------------------------------------------------------
+
+
+def paper_theta2(N: int = 500, seed: int = 0, *, uu: float = 2.048, mu: float = 0.8) -> Overlaps:
+    """The paper's ``theta_2``: a random unit-norm start re-solved to ``sigma_uu``, ``sigma_mu``.
+
+    ``theta_1`` is :meth:`LowRankRNN.random` (``N``, ``seed``); ``theta_2`` keeps
+    its visible overlaps and its ``m``, ``z``, re-solves ``u`` with the new norm
+    and overlap and ``v`` to keep ``sigma_vm, sigma_vu``
+    (:func:`lrtools.probe.equivalent_overlaps`, as in chapter 3).
+
+    Returns
+    -------
+    Overlaps
+        Rank-1 overlaps ``(m, u, v, z)``.
+    """
+    from .probe import equivalent_overlaps
+
+    S1 = LowRankRNN.random(N=N, rank=1, phi="linear", seed=seed).overlaps()
+    return equivalent_overlaps(S1, "linear", uu=uu, mu=mu)
+
+
+def random_overlaps(
+    n: int,
+    seed: np.random.Generator | int | None = None,
+    *,
+    cross_std: float = 0.4,
+    norm_range: tuple[float, float] = (0.5, 2.0),
+    min_eig: float = 1e-3,
+) -> np.ndarray:
+    """Random rank-1 overlap matrices of the paper's nonlinear memory experiment.
+
+    Cross overlaps ``|N(0, cross_std^2)|``, norms ``sigma_aa ~ U(norm_range)``;
+    draws that are not positive definite (smallest eigenvalue below ``min_eig``)
+    are rejected and redrawn.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, 4, 4)
+        Order ``(m, u, v, z)``.
+    """
+    rng = np.random.default_rng(seed)
+    out = np.empty((int(n), 4, 4))
+    iu = np.triu_indices(4, 1)
+    for i in range(int(n)):
+        for _ in range(10_000):
+            S = np.diag(rng.uniform(*norm_range, size=4))
+            S[iu] = np.abs(rng.normal(0.0, cross_std, size=len(iu[0])))
+            S = np.triu(S) + np.triu(S, 1).T
+            if np.linalg.eigvalsh(S)[0] > min_eig:
+                out[i] = S
+                break
+        else:  # pragma: no cover - needs absurd parameters
+            raise ValueError("could not draw a positive definite overlap matrix")
+    return out
+
+
+# ---------------------------------------------------------------------------
+# multi-phase learning
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Phase:
+    """One training phase: a task, a number of epochs and the optimiser settings.
+
+    Parameters
+    ----------
+    task : Task
+        Task of this phase.
+    epochs : int
+        Number of updates.
+    eta : float
+        Learning rate (GD: vectors move by ``-N eta dL/dx``; Adam: its own rate).
+    optimizer : {"gd", "adam"}
+        Adam needs the N-dimensional network.
+    weight_decay, weight_noise : float
+        As in :func:`lrtools.train` (weight noise needs the network).
+    seed : int, optional
+        Seed of the batches (random tasks) and of the weight noise.
+    label : str
+        Name in figures (``"A"``, ``"B"``).
+    """
+
+    task: Task
+    epochs: int
+    eta: float
+    optimizer: str = "gd"
+    weight_decay: float = 0.0
+    weight_noise: float = 0.0
+    seed: int | None = None
+    label: str = ""
+
+
+def run_phases(
+    start: LowRankRNN | Overlaps,
+    phases: Sequence[Phase],
+    *,
+    mode: str | None = None,
+    phi: str = "linear",
+    snapshot_every: int | None = None,
+    flow_points: int = 2,
+    progress: bool | None = None,
+) -> list[History]:
+    """Run consecutive training phases; each starts where the previous ended.
+
+    Parameters
+    ----------
+    start : LowRankRNN or Overlaps
+        A network (trained as a copy, ``mode="network"``) or overlaps.
+    phases : sequence of Phase
+    mode : {"network", "map", "flow"}, optional
+        ``"network"``: :func:`lrtools.train`; ``"map"``: the exact overlap map
+        :func:`lrtools.theory.learn`; ``"flow"``: :func:`lrtools.theory.flow`
+        over the learning time ``eta * epochs`` of each phase (deterministic
+        tasks). Default: ``"network"`` for a network, ``"map"`` for overlaps.
+    phi : str
+        Nonlinearity of the overlap theory (a network uses its own).
+    snapshot_every : int, optional
+        Network mode: keep the vectors every this many epochs (for ``K``).
+    flow_points : int
+        Flow mode: output points per phase.
+
+    Returns
+    -------
+    list of History
+        One per phase.
+    """
+    if mode is None:
+        mode = "network" if isinstance(start, LowRankRNN) else "map"
+    if mode not in ("network", "map", "flow"):
+        raise ValueError(f"unknown mode {mode!r}; expected 'network', 'map' or 'flow'")
+    if mode == "network" and not isinstance(start, LowRankRNN):
+        raise TypeError("mode='network' needs a LowRankRNN start")
+    if mode != "network":
+        S = start.overlaps() if isinstance(start, LowRankRNN) else start
+        for p in phases:
+            if p.optimizer != "gd" or p.weight_noise:
+                raise ValueError(
+                    f"phase {p.label or p.task!r}: Adam and weight noise act on the vectors, "
+                    "not through Gamma; run them with a LowRankRNN (mode='network')"
+                )
+    out: list[History] = []
+    if mode == "network":
+        net = start.copy()
+        for p in phases:
+            out.append(train(net, p.task, p.epochs, p.eta, p.optimizer, seed=p.seed,
+                             weight_decay=p.weight_decay, weight_noise=p.weight_noise,
+                             snapshot_every=snapshot_every, progress=progress))
+        return out
+    for p in phases:
+        if mode == "map":
+            h = theory.learn(S, p.task, p.epochs, p.eta, phi=phi, seed=p.seed,
+                             weight_decay=p.weight_decay, progress=progress)
+        else:
+            h = theory.flow(S, p.task, t_end=p.eta * p.epochs, n_points=flow_points, phi=phi,
+                            weight_decay=p.weight_decay)
+        out.append(h)
+        S = h.final
+    return out
+
+
+def join(histories: Sequence[History]) -> tuple[History, np.ndarray]:
+    """Concatenate consecutive phases into one history.
+
+    Returns
+    -------
+    History
+        The joined trajectory (``time`` continues across phases).
+    numpy.ndarray, shape (n_phases + 1,)
+        Row index of ``overlaps`` at each phase boundary (0 first, last row last).
+    """
+    hist = histories[0]
+    bounds = [0, len(hist.overlaps) - 1]
+    for h in histories[1:]:
+        hist = hist.concat(h)
+        bounds.append(len(hist.overlaps) - 1)
+    return hist, np.array(bounds)
+
+
+def phases_to_arrays(histories: Sequence[History]) -> dict[str, np.ndarray]:
+    """Flat dict of arrays for :func:`lrtools.cache.cached`; inverse :func:`phases_from_arrays`."""
+    out = {"n_phases": np.array(len(histories))}
+    for i, h in enumerate(histories):
+        out.update(h.to_arrays(f"phase{i}/"))
+    return out
+
+
+def phases_from_arrays(data: dict[str, np.ndarray]) -> list[History]:
+    """Rebuild the phases stored with :func:`phases_to_arrays`."""
+    return [History.from_arrays(data, f"phase{i}/") for i in range(int(data["n_phases"]))]
+
+
+def filter_phases(
+    epochs: Sequence[int],
+    c: Sequence[float],
+    eta: float | Sequence[float],
+    *,
+    target_noise: float | Sequence[float] = 0.0,
+    optimizer: str = "gd",
+    weight_decay: float = 0.0,
+    weight_noise: float = 0.0,
+    dt: float = 0.05,
+    t_max: float = 20.0,
+    seed: int = 0,
+) -> list[Phase]:
+    """Phases of exponential-filter tasks: phase ``i`` trains ``exp(-c[i] t)`` for ``epochs[i]``.
+
+    ``eta`` and ``target_noise`` may be given per phase. A phase with target noise
+    uses :class:`lrtools.tasks.NoisyTarget`; phase ``i`` draws its noise from seed
+    ``[seed, i]``, so two schedules built with the same ``seed`` share it.
+
+    Examples
+    --------
+    The paper's Figure 3 (``eta = 5e-3``)::
+
+        filter_phases([3000, 1000, 1000, 1000, 4000], [0.2, 0.4, 0.2, 0.4, 0.2],
+                      [5e-3] * 4 + [1e-2], target_noise=[0, 0, 0, 0, 0.1])
+    """
+    from .tasks import ExponentialFilter, NoisyTarget
+
+    n = len(epochs)
+    if len(c) != n:
+        raise ValueError(f"{n} phases need {n} decay rates, got {len(c)}")
+    etas = np.broadcast_to(np.asarray(eta, dtype=float), (n,))
+    noise = np.broadcast_to(np.asarray(target_noise, dtype=float), (n,))
+    phases = []
+    for i in range(n):
+        task: Task = ExponentialFilter(c=float(c[i]), dt=dt, t_max=t_max)
+        if noise[i] > 0:
+            task = NoisyTarget(task=task, std=float(noise[i]))
+        phases.append(Phase(task=task, epochs=int(epochs[i]), eta=float(etas[i]),
+                            optimizer=optimizer, weight_decay=weight_decay,
+                            weight_noise=weight_noise, seed=seed * 1000 + i,
+                            label=f"c={c[i]:g}" + (f"+noise {noise[i]:g}" if noise[i] else "")))
+    return phases
+
+
+def history_pair(
+    start: LowRankRNN | Overlaps,
+    *,
+    epochs: Sequence[int] = (3000, 1000, 1000),
+    c: tuple[float, float] = (0.2, 0.4),
+    mode: str | None = None,
+    **kw,
+) -> dict[str, np.ndarray | float]:
+    """Two histories that end on the same task: A, B, A and the control A, A, A.
+
+    With ``n`` phases (``len(epochs)``) the first history is ``A, ..., A, B, A`` and
+    the control ``A, ..., A`` (two phases: B, A against A, A). Both run the same
+    number of epochs per phase with the same settings (``kw`` of
+    :func:`filter_phases`: ``eta``, ``target_noise``, ``optimizer``,
+    ``weight_decay``, ``weight_noise``, ``seed``) and the same noise draws; only
+    the middle task differs. The memory is the distance between their final
+    overlaps (:func:`gaps`): without noise the control ends where the first A
+    phase ended, which is the paper's comparison A1 vs A2.
+
+    Returns
+    -------
+    dict
+        ``aba``, ``aaa`` (final overlap matrices), ``visible``, ``invisible``,
+        ``function`` (gaps), ``loss`` (final loss of the A, B, A history).
+    """
+    cA, cB = c
+    n = len(epochs)
+    if n < 2:
+        raise ValueError("need at least two phases (B then A)")
+    h1 = run_phases(start, filter_phases(epochs, [cA] * (n - 2) + [cB, cA], **kw), mode=mode)
+    h2 = run_phases(start, filter_phases(epochs, [cA] * n, **kw), mode=mode)
+    g = gaps(h2[-1].final, h1[-1].final)
+    return {"aba": h1[-1].final.matrix, "aaa": h2[-1].final.matrix, "visible": g["visible"],
+            "invisible": g["invisible"], "function": g["function"],
+            "loss": float(h1[-1].loss[-1])}
+
+
+def memory_vs_noise(
+    start: LowRankRNN | Overlaps,
+    stds: Sequence[float],
+    *,
+    kind: str = "target",
+    epochs: Sequence[int] = (3000, 1000, 1000),
+    eta: float = 5e-3,
+    seed: int = 0,
+) -> dict[str, np.ndarray]:
+    """Memory under target noise (exact overlap map) or weight noise (network).
+
+    For each noise amplitude: the memory (:func:`history_pair`, both histories with
+    the same noise draws) and the noise floor, the distance between two copies of
+    the control history with different noise draws.
+
+    Parameters
+    ----------
+    start : LowRankRNN or Overlaps
+        A network is needed for ``kind="weight"``.
+    stds : sequence of float
+        Target noise standard deviation (``kind="target"``) or weight noise per
+        entry and step (``kind="weight"``).
+
+    Returns
+    -------
+    dict
+        ``std``, ``invisible``, ``visible``, ``function``, ``floor_invisible``,
+        ``floor_visible``, ``loss``, each ``(len(stds),)``.
+    """
+    if kind not in ("target", "weight"):
+        raise ValueError(f"kind must be 'target' or 'weight', got {kind!r}")
+    keys = ("invisible", "visible", "function", "floor_invisible", "floor_visible", "loss")
+    out: dict[str, list] = {k: [] for k in keys}
+    for std in stds:
+        kw = {"eta": eta, ("target_noise" if kind == "target" else "weight_noise"): float(std)}
+        r = history_pair(start, epochs=epochs, seed=seed, **kw)
+        ctrl = run_phases(start, filter_phases(epochs, [0.2] * len(epochs), seed=seed + 1, **kw))
+        g = gaps(ctrl[-1].final, Overlaps(r["aaa"], NAMES))
+        for k in ("invisible", "visible", "function", "loss"):
+            out[k].append(r[k])
+        out["floor_invisible"].append(g["invisible"])
+        out["floor_visible"].append(g["visible"])
+    return {"std": np.asarray(stds, dtype=float), **{k: np.array(v) for k, v in out.items()}}
+
+
+def memory_vs_eta(
+    start: Overlaps,
+    etas: Sequence[float],
+    *,
+    learning_times: tuple[float, float, float] = (20.0, 20.0, 20.0),
+    c: tuple[float, float] = (0.2, 0.4),
+    flow: bool = True,
+) -> dict[str, np.ndarray]:
+    """Memory of A, B, A against A, A, A as a function of the step size (exact overlap map).
+
+    Each phase lasts the same learning time ``eta * epochs`` at every ``eta`` (long
+    enough to converge), so the memory is compared at equal learning time. With
+    ``flow``, the same is done for the gradient flow (``eta -> 0``).
+
+    Returns
+    -------
+    dict
+        ``eta``; ``invisible``, ``visible``, ``function`` (gaps, one per ``eta``);
+        ``flow_invisible``, ``flow_visible``, ``flow_function``, ``flow_aba``,
+        ``flow_aaa`` (the flow's gaps and final overlaps); ``aba`` ``(n_eta, 4, 4)``.
+    """
+    out: dict[str, list] = {"eta": [], "invisible": [], "visible": [], "function": [], "aba": [],
+                            "aaa": []}
+    for eta in etas:
+        epochs = [int(round(t / eta)) for t in learning_times]
+        r = history_pair(start, epochs=epochs, c=c, eta=float(eta), mode="map")
+        out["eta"].append(eta)
+        for k in ("invisible", "visible", "function", "aba", "aaa"):
+            out[k].append(r[k])
+    res = {k: np.array(v) for k, v in out.items()}
+    if flow:
+        # the flow over learning time eta * epochs: any eta with the same products
+        epochs = [int(round(t / 1e-2)) for t in learning_times]
+        r = history_pair(start, epochs=epochs, c=c, eta=1e-2, mode="flow")
+        for k in ("invisible", "visible", "function", "aba", "aaa"):
+            res[f"flow_{k}"] = np.asarray(r[k])
+    return res
+
+
+def flow_memory(
+    starts: np.ndarray,
+    *,
+    learning_time: float = 20.0,
+    c: tuple[float, float] = (0.2, 0.4),
+) -> dict[str, np.ndarray]:
+    """Memory of the exact gradient flow (A, B, A vs A) from many starting overlaps.
+
+    Each phase is integrated over ``learning_time`` (to convergence, loss below
+    ``1e-15`` for the filter tasks). Returns the gaps between the ends of the two
+    A phases and the largest change of the conserved quantities
+    (:func:`conserved`) over the whole history.
+
+    Returns
+    -------
+    dict
+        ``invisible``, ``visible``, ``function``, ``conserved_drift``, ``loss``
+        (final), each ``(n_starts,)``; ``bracket_sv`` ``(n_starts,)``: the smallest
+        non-zero singular value of the fields and brackets of
+        :func:`horizontal_span` at the start.
+    """
+    from .tasks import ExponentialFilter
+
+    tA, tB = (ExponentialFilter(c=ci) for ci in c)
+    keys = ("invisible", "visible", "function", "conserved_drift", "loss", "bracket_sv")
+    out: dict[str, list] = {k: [] for k in keys}
+    for M in np.asarray(starts):
+        S = Overlaps(M, NAMES)
+        a1 = theory.flow(S, tA, learning_time, 2).final
+        b = theory.flow(a1, tB, learning_time, 2).final
+        h = theory.flow(b, tA, learning_time, 2)
+        g = gaps(a1, h.final)
+        for k in ("invisible", "visible", "function"):
+            out[k].append(g[k])
+        out["conserved_drift"].append(float(np.max(np.abs(
+            np.array([conserved(X) for X in (a1, b, h.final)]) - conserved(S)))))
+        out["loss"].append(float(h.loss[-1]))
+        out["bracket_sv"].append(float(horizontal_span(S)["brackets"][4]))
+    return {k: np.array(v) for k, v in out.items()}
+
+
+def decay_under_weight_decay(
+    S1: Overlaps,
+    S2: Overlaps,
+    task: Task,
+    eta: float,
+    weight_decay: float,
+    epochs: int,
+    *,
+    record_every: int = 100,
+) -> dict[str, np.ndarray]:
+    """Continue two histories on the same task with weight decay; follow their memory.
+
+    Returns
+    -------
+    dict
+        ``epoch`` (recorded epochs), ``invisible`` (largest invisible gap between
+        the two), ``invariants`` (largest ``|I_i|`` of :func:`lrtools.theory.invariants`,
+        first history), ``predicted_rate`` (:func:`predicted_decay_rate`, per epoch),
+        ``min_norm_gap`` (final distance of the first history's invisible overlaps
+        from :func:`min_norm_overlaps` of its visible ones).
+    """
+    h1 = theory.learn(S1, task, epochs, eta, weight_decay=weight_decay)
+    h2 = theory.learn(S2, task, epochs, eta, weight_decay=weight_decay)
+    idx = np.arange(0, epochs + 1, record_every)
+    inv = np.array([gaps(h1.at(i), h2.at(i))["invisible"] for i in idx])
+    inv_size = np.max(np.abs(theory.invariants(h1.overlaps[idx], h1.names)), axis=1)
+    final = h1.final
+    return {"epoch": idx, "invisible": inv, "invariants": inv_size,
+            "predicted_rate": np.array(predicted_decay_rate(eta, weight_decay)),
+            "min_norm_gap": np.array(gaps(final, min_norm_overlaps(final))["invisible"])}
+
+
+# ---------------------------------------------------------------------------
+# conserved quantities and the N x N matrix K
+# ---------------------------------------------------------------------------
+
+
+def _mats(S: Overlaps | History | np.ndarray, names: Sequence[str] | None):
+    if isinstance(S, Overlaps):
+        return S.matrix, S.names
+    if isinstance(S, History):
+        return S.overlaps, S.names
+    return np.asarray(S, dtype=np.float64), tuple(NAMES if names is None else names)
+
+
+def balance(S: Overlaps | History | np.ndarray, names: Sequence[str] | None = None) -> np.ndarray:
+    r"""The rescaling invariant ``U^T U / N - V^T V / N`` (``sigma_uu - sigma_vv`` at rank 1).
+
+    The network depends on ``U, V`` only through ``U V^T``, so ``U -> U A``,
+    ``V -> V A^{-T}`` changes nothing; the gradient flow then conserves
+    ``U^T U - V^T V`` (for every ``phi``, visible or not). Discrete steps change it
+    by ``O(eta^2)`` per step.
+
+    Parameters
+    ----------
+    S : Overlaps, History or numpy.ndarray of shape (..., k, k)
+    names : sequence of str, optional
+        Vector names for arrays (default ``m, u, v, z``).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(...)`` at rank 1, ``(..., R, R)`` at rank ``R > 1``.
+    """
+    mats, names = _mats(S, names)
+    iu = [i for i, n in enumerate(names) if n[0] == "u"]
+    iv = [i for i, n in enumerate(names) if n[0] == "v"]
+    Buu = mats[..., iu, :][..., :, iu]
+    Bvv = mats[..., iv, :][..., :, iv]
+    out = Buu - Bvv
+    return out[..., 0, 0] if len(iu) == 1 else out
+
+
+def conserved(S: Overlaps | History | np.ndarray, names: Sequence[str] | None = None) -> np.ndarray:
+    """Quantities the linear rank-1 gradient flow conserves: eigenvalues of ``JS``, the balance.
+
+    Returns
+    -------
+    numpy.ndarray, shape (..., 5)
+        The four :func:`lrtools.theory.invariants` (ascending), then :func:`balance`.
+    """
+    mats, names = _mats(S, names)
+    inv = theory.invariants(mats, names)
+    return np.concatenate([inv, np.asarray(balance(mats, names))[..., None]], axis=-1)
+
+
+def k_entries(hist: History, pairs: Sequence[tuple[int, int]]) -> np.ndarray:
+    """Entries ``K_ij`` of ``K = X J X^T`` at the vector snapshots of a network history.
+
+    ``K = Z Z^T + V V^T - M M^T - U U^T`` (``N x N``), conserved by the linear
+    gradient flow.
+
+    Parameters
+    ----------
+    hist : History
+        From :func:`lrtools.train` with ``snapshot_every``.
+    pairs : sequence of (i, j)
+        Neuron index pairs.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_snapshots, len(pairs))
+    """
+    if hist.vectors is None:
+        raise ValueError("this history has no vector snapshots; train with snapshot_every=")
+    J = left_right(hist.names)
+    i, j = np.asarray(pairs).T
+    X = hist.vectors
+    return np.einsum("sna,a,sna->sn", X[:, i, :], J, X[:, j, :])
+
+
+def k_drift(hist: History, reference: np.ndarray | None = None) -> np.ndarray:
+    """``max_ij |K_ij(t) - K_ij(ref)|`` at every vector snapshot (``ref``: first snapshot).
+
+    Parameters
+    ----------
+    hist : History
+        With vector snapshots.
+    reference : numpy.ndarray, shape (N, k), optional
+        Vectors of the reference state (default: the first snapshot).
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_snapshots,)
+    """
+    if hist.vectors is None:
+        raise ValueError("this history has no vector snapshots; train with snapshot_every=")
+    J = left_right(hist.names)
+    X0 = hist.vectors[0] if reference is None else np.asarray(reference)
+    K0 = (X0 * J) @ X0.T
+    return np.array([np.max(np.abs((X * J) @ X.T - K0)) for X in hist.vectors])
+
+
+def _values(S: Overlaps | np.ndarray, keys: Sequence[str]) -> np.ndarray:
+    S = S if isinstance(S, Overlaps) else Overlaps(S, NAMES)
+    return np.array([S[k] for k in keys])
+
+
+def gaps(S1: Overlaps | np.ndarray, S2: Overlaps | np.ndarray, phi: str = "linear") -> dict:
+    """How far two overlap states are apart, split into visible and invisible overlaps.
+
+    Returns
+    -------
+    dict
+        ``visible``, ``invisible``: largest absolute difference over each set;
+        ``function`` (rank-1 linear only): over the three numbers the output
+        depends on, ``sigma_zm``, ``sigma_vu`` and ``sigma_zu sigma_vm``;
+        ``each``: ``{name: S2 - S1}``.
+    """
+    S1 = S1 if isinstance(S1, Overlaps) else Overlaps(S1, NAMES)
+    S2 = S2 if isinstance(S2, Overlaps) else Overlaps(S2, NAMES)
+    vis, inv = S1.visible(phi), S1.invisible(phi)
+    out = {
+        "visible": float(np.max(np.abs(_values(S1, vis) - _values(S2, vis)))),
+        "invisible": float(np.max(np.abs(_values(S1, inv) - _values(S2, inv)))),
+        "each": {k: S2[k] - S1[k] for k in vis + inv},
+    }
+    if phi == "linear" and S1.names == NAMES:
+        f1 = np.array([S1["zm"], S1["vu"], S1["zu"] * S1["vm"]])
+        f2 = np.array([S2["zm"], S2["vu"], S2["zu"] * S2["vm"]])
+        out["function"] = float(np.max(np.abs(f1 - f2)))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# the Lax structure: horizontal directions and their brackets (linear, rank 1)
+# ---------------------------------------------------------------------------
+
+
+def _unit(a: int, b: int) -> np.ndarray:
+    E = np.zeros((4, 4))
+    E[a, b] = E[b, a] = 1.0
+    return E
+
+
+def _horizontal_fields(S: np.ndarray) -> list[np.ndarray]:
+    # Gamma of any linear rank-1 loss is dL/dzm E_zm + dL/dvu E_vu + dL/dp (vm E_zu + zu E_vm)
+    # with p = zu vm; the flow direction of each is -(E S + S E).
+    E3 = S[_V, _M] * _unit(_Z, _U) + S[_Z, _U] * _unit(_V, _M)
+    return [E @ S + S @ E for E in (_unit(_Z, _M), _unit(_V, _U), E3)]
+
+
+def horizontal_span(S: Overlaps | np.ndarray, h: float = 1e-6) -> dict:
+    """Rank of the flow directions of linear rank-1 learning and of their Lie brackets.
+
+    Every loss of a linear rank-1 network (one input, one output) is a function of
+    ``(sigma_zm, sigma_vu, sigma_zu sigma_vm)``, so at ``S`` the gradient flow can
+    only move along the three fields ``F_i(S) = -(E_i S + S E_i)`` with ``E_1 =
+    E_zm``, ``E_2 = E_vu``, ``E_3 = sigma_vm E_zu + sigma_zu E_vm``. They are tangent
+    to the level set of :func:`conserved` (dimension ``10 - 5 = 5``). If their Lie
+    brackets ``[F_i, F_j]`` (central differences, step ``h``) add directions, the
+    distribution is not integrable and closed loops can leave a net displacement.
+
+    Returns
+    -------
+    dict
+        ``fields``: singular values of the 3 fields; ``brackets``: singular values of
+        the fields with their 3 brackets (6 values); ``level_set_dim``: ``10 -`` rank
+        of the Jacobian of the conserved quantities; ``tangent``: the largest change
+        of the conserved quantities along any field or bracket (0 to ``O(h^2)``).
+    """
+    S = np.asarray(S.matrix if isinstance(S, Overlaps) else S, dtype=np.float64)
+    iu = np.triu_indices(4)
+
+    def jac(f, W):
+        return (f(S + h * W) - f(S - h * W)) / (2 * h)
+
+    fields = [lambda X, i=i: _horizontal_fields(X)[i] for i in range(3)]
+    F = [f(S) for f in fields]
+    brackets = [jac(fields[j], F[i]) - jac(fields[i], F[j]) for i, j in ((0, 1), (0, 2), (1, 2))]
+    rows = [M[iu] for M in F]
+    sv_fields = np.linalg.svd(np.array(rows), compute_uv=False)
+    sv_all = np.linalg.svd(np.array(rows + [B[iu] for B in brackets]), compute_uv=False)
+
+    def cons(X):
+        return conserved(X)
+
+    grads = []
+    for a, b in zip(*iu, strict=True):
+        grads.append(jac(cons, _unit(a, b) / (1.0 if a != b else 2.0)))
+    sv_cons = np.linalg.svd(np.array(grads), compute_uv=False)
+    rank_cons = int(np.sum(sv_cons > 1e-6 * sv_cons[0]))
+    tangent = max(float(np.max(np.abs(jac(cons, W)))) for W in F + brackets)
+    return {"fields": sv_fields, "brackets": sv_all, "level_set_dim": 10 - rank_cons,
+            "tangent": tangent}
+
+
+# ---------------------------------------------------------------------------
+# weight decay
+# ---------------------------------------------------------------------------
+
+
+def _psd_sqrt(A: np.ndarray) -> np.ndarray:
+    w, Q = np.linalg.eigh(0.5 * (A + A.T))
+    return (Q * np.sqrt(np.clip(w, 0.0, None))) @ Q.T
+
+
+def min_norm_overlaps(S: Overlaps) -> Overlaps:
+    r"""The unique overlaps with ``K = 0`` and the same visible block (linear networks).
+
+    With ``C = S_{LR}`` (rows ``v, z``, columns ``m, u``), the vectors of smallest
+    total norm ``tr S`` that realise ``C`` are balanced (``K = 0``), and then
+    ``S_{RR} = (C^T C)^{1/2}``, ``S_{LL} = (C C^T)^{1/2}``: the invisible overlaps
+    are functions of the visible ones. Weight decay drives every history there.
+    """
+    if S.names != NAMES:
+        raise ValueError(f"rank-1 overlaps (m, u, v, z) expected, got {S.names}")
+    R, L = [_M, _U], [_V, _Z]
+    C = S.matrix[np.ix_(L, R)]
+    M = np.array(S.matrix)
+    M[np.ix_(R, R)] = _psd_sqrt(C.T @ C)
+    M[np.ix_(L, L)] = _psd_sqrt(C @ C.T)
+    return Overlaps(M, NAMES)
+
+
+def predicted_decay_rate(eta: float, weight_decay: float) -> float:
+    r"""Predicted decay rate, per epoch, of the memory under weight decay (linear networks).
+
+    With ``Gamma -> Gamma + w I`` the flow obeys ``d(JS)/dtau = [Gamma, JS] -
+    2 w JS``: every invariant decays as ``exp(-2 w tau)`` and ``K -> 0``. At
+    ``K = 0`` the invisible overlaps are fixed by the visible block ``C``
+    (:func:`min_norm_overlaps`); there ``Gamma_LR = -w P R^T`` for ``C = P s R^T``.
+    A perturbation ``(a, b)`` of ``(S_RR, S_LL)`` at fixed ``C`` obeys, in the
+    singular basis, ``a' = -w (a + b) - 2 w a``, ``b' = -w (a + b) - 2 w b``: ``a + b``
+    decays at ``4 w``, ``a - b`` at ``2 w``, so the memory dies at ``2 w`` per unit
+    learning time (valid for ``w`` small against the loss curvature). Per epoch of
+    gradient descent: ``-2 log(1 - eta w) ~ 2 eta w``.
+    """
+    if not (0 <= eta * weight_decay < 1):
+        raise ValueError("need 0 <= eta * weight_decay < 1")
+    return float(-2.0 * np.log1p(-eta * weight_decay))
+
+
+def fit_rate(t: np.ndarray, y: np.ndarray) -> float:
+    """Exponential decay rate ``r`` of ``y ~ exp(-r t)`` by least squares on ``log y``."""
+    t, y = np.asarray(t, dtype=float), np.asarray(y, dtype=float)
+    ok = y > 0
+    if ok.sum() < 2:
+        raise ValueError("need at least two positive values to fit a rate")
+    return float(-np.polyfit(t[ok], np.log(y[ok]), 1)[0])
+
+
+# ---------------------------------------------------------------------------
+# the reduced erf theory for many rank-1 networks at once
+# ---------------------------------------------------------------------------
+
+_PI_2 = math.pi / 2.0
+
+
+@njit(cache=True, fastmath=True)
+def _erf_many(S, x, target, w, dt):  # pragma: no cover - compiled
+    n = S.shape[0]
+    B, T = x.shape
+    km = np.zeros((T + 1, B))
+    for t in range(T):
+        for b in range(B):
+            km[t + 1, b] = (1.0 - dt) * km[t, b] + dt * x[b, t]
+    L = np.zeros(n)
+    Gam = np.zeros((n, 4, 4))
+    ku = np.zeros((T + 1, B))
+    g = np.zeros((T + 1, B))
+    lam = np.zeros(B)
+    for i in range(n):
+        mm, mu, uu = S[i, 0, 0], S[i, 0, 1], S[i, 1, 1]
+        vm, vu, zm, zu = S[i, 2, 0], S[i, 2, 1], S[i, 3, 0], S[i, 3, 1]
+        for b in range(B):
+            ku[0, b] = 0.0
+        for t in range(T + 1):
+            for b in range(B):
+                a = km[t, b]
+                c = ku[t, b]
+                gt = 1.0 / math.sqrt(1.0 + _PI_2 * (mm * a * a + 2.0 * mu * a * c + uu * c * c))
+                g[t, b] = gt
+                if t < T:
+                    ku[t + 1, b] = (1.0 - dt) * c + dt * gt * (vm * a + vu * c)
+        gzm = gzu = gvm = gvu = gmm = gmu = guu = Li = 0.0
+        for b in range(B):
+            lam[b] = 0.0
+        for t in range(T, 0, -1):
+            last = t == T
+            for b in range(B):
+                a = km[t, b]
+                c = ku[t, b]
+                gt = g[t, b]
+                o = zm * a + zu * c
+                err = gt * o - target[b, t - 1]
+                wt = w[b, t - 1]
+                Li += wt * err * err
+                gy = 2.0 * wt * err
+                psi = gy * o
+                lnext = lam[b]
+                newl = gy * gt * zu
+                if not last:
+                    psi += lnext * dt * (vm * a + vu * c)
+                    gvm += lnext * dt * gt * a
+                    gvu += lnext * dt * gt * c
+                    newl += lnext * ((1.0 - dt) + dt * gt * vu)
+                psi *= -0.5 * _PI_2 * gt * gt * gt  # dL/dDelta; dg/dDelta = -(pi/4) g^3
+                gzm += gy * gt * a
+                gzu += gy * gt * c
+                gmm += psi * a * a
+                gmu += 2.0 * psi * a * c
+                guu += psi * c * c
+                lam[b] = newl + 2.0 * psi * (mu * a + uu * c)
+        L[i] = Li
+        G = Gam[i]
+        G[0, 0] = 2.0 * gmm
+        G[1, 1] = 2.0 * guu
+        G[0, 1] = G[1, 0] = gmu
+        G[2, 0] = G[0, 2] = gvm
+        G[2, 1] = G[1, 2] = gvu
+        G[3, 0] = G[0, 3] = gzm
+        G[3, 1] = G[1, 3] = gzu
+    return L, Gam
+
+
+def erf_loss_gamma_many(
+    S: np.ndarray, batch: tuple[np.ndarray, np.ndarray, np.ndarray], weights: np.ndarray, dt: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Loss and ``Gamma`` of the reduced erf theory for ``n`` rank-1 networks on one batch.
+
+    The same computation as :func:`lrtools.theory.loss_and_gamma` with
+    ``phi="erf"`` (checked to round-off in the tests), fused over networks and
+    vectorised over the batch: the input coordinate ``kappa_m`` is shared by all
+    networks and computed once.
+
+    Parameters
+    ----------
+    S : numpy.ndarray, shape (n, 4, 4)
+        Overlaps, order ``(m, u, v, z)``.
+    batch : tuple
+        ``(x, target, mask)`` of shapes ``(B, T, 1)``.
+    weights : numpy.ndarray, shape (B, T, 1)
+        Loss weights (:meth:`Task.loss_weights`).
+    dt : float
+
+    Returns
+    -------
+    L : numpy.ndarray, shape (n,)
+    Gamma : numpy.ndarray, shape (n, 4, 4)
+    """
+    S = np.ascontiguousarray(S, dtype=np.float64)
+    if S.ndim != 3 or S.shape[1:] != (4, 4):
+        raise ValueError(f"S must have shape (n, 4, 4), got {S.shape}")
+    x, target, _ = batch
+    if x.ndim != 3 or x.shape[2] != 1 or target.shape != x.shape or weights.shape != x.shape:
+        raise ValueError("one input and one output expected: x, target, weights of shape (B, T, 1)")
+    return _erf_many(S, np.ascontiguousarray(x[:, :, 0]), np.ascontiguousarray(target[:, :, 0]),
+                     np.ascontiguousarray(weights[:, :, 0]), float(dt))
+
+
+def learn_many(
+    S0: np.ndarray,
+    task: Task,
+    epochs: int,
+    eta: float | np.ndarray,
+    *,
+    seed: np.random.Generator | int | None = None,
+    eta_drop: tuple[float, float] | None = None,
+    record_every: int = 100,
+) -> dict[str, np.ndarray]:
+    """Exact overlap map of the reduced erf theory for many rank-1 networks at once.
+
+    Every network sees the same batch at each epoch (one stream from ``seed``) and
+    takes ``S' = (I - eta Gamma) S (I - eta Gamma)``.
+
+    Parameters
+    ----------
+    S0 : numpy.ndarray, shape (n, 4, 4)
+    task : Task
+        One input, one output.
+    epochs : int
+    eta : float or numpy.ndarray of shape (n,)
+    seed : int or Generator, optional
+        Seed of the batch stream.
+    eta_drop : (threshold, factor), optional
+        Divide a network's rate by ``factor`` the first time its batch loss falls
+        below ``threshold`` (the paper: ``(0.015, 5)``).
+    record_every : int
+        Keep the overlaps every this many epochs (and the last).
+
+    Returns
+    -------
+    dict
+        ``overlaps`` ``(n_rec, n, 4, 4)`` at ``epoch`` ``(n_rec,)``; ``loss``
+        ``(epochs, n)``; ``eta`` ``(n,)`` at the end; ``drop_epoch`` ``(n,)``
+        (``-1``: never dropped).
+    """
+    S = np.array(S0, dtype=np.float64)
+    n = S.shape[0]
+    if int(epochs) != epochs or epochs < 1:
+        raise ValueError(f"epochs must be a positive integer, got {epochs}")
+    rates = np.broadcast_to(np.asarray(eta, dtype=np.float64), (n,)).copy()
+    if not np.all(rates > 0):
+        raise ValueError("learning rates must be positive")
+    stream = batches(task, seed)
+    eye = np.eye(4)
+    loss = np.empty((epochs, n))
+    drop = np.full(n, -1)
+    rec_epochs = sorted(set(range(0, epochs, record_every)) | {epochs})
+    recs = np.empty((len(rec_epochs), n, 4, 4))
+    r = 0
+    for epoch in range(epochs):
+        if epoch == rec_epochs[r]:
+            recs[r] = S
+            r += 1
+        batch = next(stream)
+        L, G = erf_loss_gamma_many(S, batch, task.loss_weights(batch[2]), task.dt)
+        if not np.all(np.isfinite(L)):
+            raise DivergenceError(f"reduced learning diverged at epoch {epoch}; reduce eta")
+        P = eye - rates[:, None, None] * G
+        S = P @ S @ P
+        S = 0.5 * (S + S.transpose(0, 2, 1))
+        loss[epoch] = L
+        if eta_drop is not None:
+            hit = (drop < 0) & (L < eta_drop[0])
+            rates[hit] /= eta_drop[1]
+            drop[hit] = epoch
+    recs[r] = S
+    if not np.all(np.isfinite(S)):
+        raise DivergenceError("reduced learning diverged; reduce eta")
+    return {"overlaps": recs, "epoch": np.array(rec_epochs), "loss": loss, "eta": rates,
+            "drop_epoch": drop}
+
+
+def twin_experiment(
+    n_pairs: int = 10,
+    *,
+    seed: int = 0,
+    epochs_ab: int = 30000,
+    epochs_c: int = 30000,
+    eta_ab: float = 0.01,
+    eta_c: float = 1e-3,
+    eta_drop: tuple[float, float] | None = (0.015, 5.0),
+    batch_size: int = 128,
+    dt: float = 0.05,
+    t_max: float = 20.0,
+    record_every: int = 100,
+    cross_std: float = 0.4,
+    norm_range: tuple[float, float] = (0.5, 2.0),
+) -> dict[str, np.ndarray]:
+    """The paper's nonlinear memory experiment (Figures 9, 10, 4d-f), reduced erf theory.
+
+    ``n_pairs`` random starts (:func:`random_overlaps`); from each, twin 0 learns
+    flip-flop (A) and twin 1 decision making (B) for ``epochs_ab`` epochs (rate
+    ``eta_ab``, divided per network by ``eta_drop``), then both learn the
+    teacher-student task C for ``epochs_c`` epochs at ``eta_c``. Defaults are the
+    paper's settings. All A twins share one batch stream, all B twins another, and
+    in phase C all networks share one stream.
+
+    Returns
+    -------
+    dict
+        ``start`` ``(n_pairs, 4, 4)``; ``ab`` and ``c``: overlaps ``(n_rec, n_pairs, 2,
+        4, 4)`` (twin axis: 0 = A, 1 = B) at epochs ``ab_epoch``, ``c_epoch``;
+        ``ab_loss``, ``c_loss`` ``(epochs, n_pairs, 2)``; ``ab_drop``
+        ``(n_pairs, 2)``.
+    """
+    start = random_overlaps(n_pairs, [seed, 0], cross_std=cross_std, norm_range=norm_range)
+    kw = {"dt": dt, "t_max": t_max, "batch_size": batch_size}
+    tA, tB, tC = FlipFlop(**kw), DecisionMaking(**kw), TeacherStudent(**kw)
+    runs = [learn_many(start, t, epochs_ab, eta_ab, seed=[seed, i + 1], eta_drop=eta_drop,
+                       record_every=record_every) for i, t in enumerate((tA, tB))]
+    after = np.stack([runs[0]["overlaps"][-1], runs[1]["overlaps"][-1]], axis=1)  # (n, 2, 4, 4)
+    c = learn_many(after.reshape(-1, 4, 4), tC, epochs_c, eta_c, seed=[seed, 3],
+                   record_every=record_every)
+    n_rec = len(c["epoch"])
+    return {
+        "start": start,
+        "ab": np.stack([runs[0]["overlaps"], runs[1]["overlaps"]], axis=2),
+        "ab_epoch": runs[0]["epoch"],
+        "ab_loss": np.stack([runs[0]["loss"], runs[1]["loss"]], axis=2),
+        "ab_drop": np.stack([runs[0]["drop_epoch"], runs[1]["drop_epoch"]], axis=1),
+        "c": c["overlaps"].reshape(n_rec, n_pairs, 2, 4, 4),
+        "c_epoch": c["epoch"],
+        "c_loss": c["loss"].reshape(epochs_c, n_pairs, 2),
+    }
+
+
+def network_twin_check(
+    twins: np.ndarray,
+    *,
+    N: int = 1000,
+    epochs: int = 200,
+    eta: float = 0.1,
+    batch_size: int = 10,
+    dt: float = 0.05,
+    t_max: float = 20.0,
+    seed: int = 0,
+) -> dict[str, np.ndarray]:
+    """Task C for one twin pair in the N-dimensional erf network and in the reduced theory.
+
+    Each twin becomes a network of ``N`` neurons with random vectors whose overlaps
+    are exactly the twin's (:meth:`LowRankRNN.from_overlaps`, close to Gaussian
+    entries), and learns the teacher-student task; the reduced theory
+    (:func:`lrtools.theory.learn`, ``phi="erf"``) runs from the same overlaps on the
+    same batches.
+
+    Parameters
+    ----------
+    twins : numpy.ndarray, shape (2, 4, 4)
+        Overlaps of twin A and twin B (e.g. after the A/B phase of
+        :func:`twin_experiment`).
+
+    Returns
+    -------
+    dict
+        Histories stored with :meth:`History.to_arrays` under the prefixes
+        ``net_A/``, ``net_B/`` (with the first and last vectors) and ``th_A/``,
+        ``th_B/``.
+    """
+    task = TeacherStudent(dt=dt, t_max=t_max, batch_size=batch_size)
+    out: dict[str, np.ndarray] = {}
+    for i, twin in enumerate(("A", "B")):
+        S = Overlaps(np.asarray(twins)[i], NAMES)
+        net = LowRankRNN.from_overlaps(S, N=N, phi="erf", seed=seed * 10 + i)
+        hist = train(net, task, epochs, eta, seed=seed, snapshot_every=epochs)
+        out.update(hist.to_arrays(f"net_{twin}/"))
+        th = theory.learn(S, task, epochs, eta, phi="erf", seed=seed)
+        out.update(th.to_arrays(f"th_{twin}/"))
+    return out
+
+
+def gap_series(h1: History, h2: History, phi: str = "erf") -> dict[str, np.ndarray]:
+    """:func:`gaps` between two histories at every recorded step (same length).
+
+    Returns
+    -------
+    dict
+        ``visible``, ``invisible``: arrays of shape ``(len(h1.overlaps),)``.
+    """
+    if len(h1.overlaps) != len(h2.overlaps):
+        raise ValueError("the two histories have different lengths")
+    g = [gaps(h1.at(i), h2.at(i), phi) for i in range(len(h1.overlaps))]
+    return {k: np.array([x[k] for x in g]) for k in ("visible", "invisible")}
+
+
+def outside_span(X: np.ndarray, vector: str = "z", span: str = "muv") -> float:
+    """Squared norm (over ``N``) of one vector's part outside the span of others.
+
+    For vectors with jointly Gaussian entries and overlaps ``S``, this is the
+    Schur complement of ``S``; learning in a nonlinear network adds components
+    along ``phi(h)`` that are non-linear functions of the entries of ``m`` and
+    ``u``. Returns ``|P_perp x|^2 / N``.
+
+    Parameters
+    ----------
+    X : numpy.ndarray, shape (N, 4)
+        Vectors in the order ``m, u, v, z``.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    x = X[:, NAMES.index(vector)]
+    A = X[:, [NAMES.index(c) for c in span]]
+    coef, *_ = np.linalg.lstsq(A, x, rcond=None)
+    r = x - A @ coef
+    return float(r @ r / X.shape[0])
+
+
+def decode_history(
+    features: np.ndarray,
+    *,
+    n_train_pairs: int = 8,
+    n_splits: int = 50,
+    noise: float = 0.0,
+    seed: int = 0,
+) -> np.ndarray:
+    """Decode which twin learned A and which B, with logistic regression (scikit-learn).
+
+    Splits the pairs at random into ``n_train_pairs`` training pairs and the rest
+    for testing (both twins of a pair on the same side), adds Gaussian noise of
+    standard deviation ``noise`` to every feature, standardises with the training
+    set's mean and standard deviation and fits an L2 logistic regression
+    (``C = 1``, scikit-learn's liblinear solver).
+
+    Parameters
+    ----------
+    features : numpy.ndarray, shape (n_pairs, 2, n_features)
+        Twin 0 learned A (label 0), twin 1 learned B (label 1).
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_splits,)
+        Test accuracy of each split (chance: 0.5).
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    F = np.asarray(features, dtype=np.float64)
+    if F.ndim != 3 or F.shape[1] != 2:
+        raise ValueError(f"features must have shape (n_pairs, 2, n_features), got {F.shape}")
+    n = F.shape[0]
+    if not 1 <= n_train_pairs < n:
+        raise ValueError(f"need 1 <= n_train_pairs < n_pairs = {n}")
+    rng = np.random.default_rng(seed)
+    labels = np.tile([0, 1], n)
+    acc = np.empty(n_splits)
+    for s in range(n_splits):
+        order = rng.permutation(n)
+        Xs = F + noise * rng.standard_normal(F.shape)
+        tr, te = order[:n_train_pairs], order[n_train_pairs:]
+        Xtr, ytr = Xs[tr].reshape(-1, F.shape[2]), labels[: 2 * len(tr)]
+        Xte, yte = Xs[te].reshape(-1, F.shape[2]), labels[: 2 * len(te)]
+        if np.ptp(Xtr, axis=0).max() == 0:  # identical features: nothing to learn
+            acc[s] = 0.5
+            continue
+        mu, sd = Xtr.mean(axis=0), Xtr.std(axis=0)
+        sd[sd == 0] = 1.0
+        clf = LogisticRegression(C=1.0, solver="liblinear")
+        clf.fit((Xtr - mu) / sd, ytr)
+        acc[s] = clf.score((Xte - mu) / sd, yte)
+    return acc
+
+
+# ---------------------------------------------------------------------------
+# figures (matplotlib is imported inside the functions)
+# ---------------------------------------------------------------------------
+
+
+def shade_phases(ax, bounds: np.ndarray, labels: Sequence[str]) -> None:
+    """Shade every other phase and write the phase labels above the axes."""
+    edges = np.asarray(bounds)
+    for i, label in enumerate(labels):
+        if i % 2 == 1:
+            ax.axvspan(edges[i], edges[i + 1], color="0.93", zorder=0, lw=0)
+        ax.text(0.5 * (edges[i] + edges[i + 1]), 1.0, label, transform=ax.get_xaxis_transform(),
+                ha="center", va="bottom", fontsize="x-small", color="0.3")
+
+
+def plot_phases(
+    ax,
+    hist: History,
+    bounds: np.ndarray,
+    keys: Sequence[str],
+    *,
+    labels: Sequence[str] = (),
+    theory_hist: History | None = None,
+    theory_every: int = 1,
+    phi: str = "linear",
+    legend: bool = True,
+    legend_loc: str = "best",
+):
+    """Overlap trajectories over consecutive phases, the phases shaded and labelled.
+
+    ``hist`` and ``bounds`` come from :func:`join`; ``theory_hist`` (same epochs) is
+    drawn dashed on top, every ``theory_every``-th epoch.
+    """
+    from .plotting import SIM, THEORY, overlap_colors
+
+    colors = overlap_colors(hist.names, phi)
+    t = np.arange(len(hist.overlaps))
+    for key in keys:
+        ax.plot(t, hist.overlap(key), color=colors[key], label=rf"$\sigma_{{{key}}}$", **SIM)
+        if theory_hist is not None:
+            tt = np.arange(0, len(theory_hist.overlaps), theory_every)
+            ax.plot(tt, theory_hist.overlap(key)[tt], **THEORY)
+    shade_phases(ax, bounds, labels)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("overlap")
+    ax.set_xlim(0, t[-1])
+    if legend:
+        ax.legend(ncol=2 if len(keys) > 3 else 1, fontsize="x-small", loc=legend_loc)
+    return ax
+
+
+def plot_phase_loss(ax, hist: History, bounds: np.ndarray, *, labels: Sequence[str] = (),
+                    color=None, label: str | None = None):
+    """Loss over consecutive phases (log scale), phases shaded."""
+    from .plotting import PALETTE
+
+    ax.plot(np.arange(len(hist.loss)), hist.loss, color=color or PALETTE[0], lw=1.2, label=label)
+    ax.set_yscale("log")
+    shade_phases(ax, bounds, labels)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    ax.set_xlim(0, len(hist.loss))
+    return ax
+
+
+def plot_conserved(ax, curves: dict, *, bounds: np.ndarray | None = None,
+                   labels: Sequence[str] = (), floor: float = 1e-16):
+    """Drift ``max |Q(t) - Q(0)|`` of conserved quantities, one line per label.
+
+    ``curves`` maps a label to ``(epochs, values)`` with ``values`` of shape
+    ``(n, q)`` (e.g. :func:`conserved` of a trajectory) or ``(n,)``.
+    """
+    from .plotting import PALETTE
+
+    for i, (label, (t, q)) in enumerate(curves.items()):
+        q = np.asarray(q)
+        q = q[:, None] if q.ndim == 1 else q
+        d = np.max(np.abs(q - q[0]), axis=1)
+        ax.plot(np.asarray(t)[1:], np.maximum(d[1:], floor), color=PALETTE[i % len(PALETTE)],
+                lw=1.5, label=label)
+    if bounds is not None:
+        shade_phases(ax, bounds, labels)
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("drift of conserved quantity")
+    ax.legend(fontsize="x-small")
+    return ax
+
+
+def plot_twin_pair(axes, data: dict, pair: int = 0, *, phi: str = "erf"):
+    """One twin pair through A/B then C: visible (``axes[0]``) and invisible (``axes[1]``).
+
+    Twin A solid, twin B dashed; the vertical line marks the switch to task C.
+    """
+    from .plotting import overlap_colors
+
+    S = Overlaps(np.eye(4), NAMES)
+    colors = overlap_colors(S, phi)
+    e_ab, e_c = data["ab_epoch"], data["c_epoch"]
+    t = np.concatenate([e_ab, e_ab[-1] + e_c[1:]])
+    traj = np.concatenate([data["ab"][:, pair], data["c"][1:, pair]])  # (n, 2, 4, 4)
+    for ax, keys in zip(axes, (S.visible(phi), S.invisible(phi)), strict=True):
+        for key in keys:
+            a, b = S.split(key)
+            i, j = S.index(a), S.index(b)
+            ax.plot(t, traj[:, 0, i, j], color=colors[key], lw=1.8, label=rf"$\sigma_{{{key}}}$")
+            ax.plot(t, traj[:, 1, i, j], color=colors[key], lw=1.8, ls="--")
+        ax.axvline(e_ab[-1], color="0.4", lw=0.8)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("overlap")
+        ax.legend(ncol=2, fontsize="x-small")
+    return axes
+
+
+def twin_distances(data: dict, phi: str = "erf") -> dict[str, np.ndarray]:
+    """Distance between twins (A vs B) over the experiment, per pair.
+
+    Returns
+    -------
+    dict
+        ``epoch`` (A/B phase then C, continued), ``visible`` and ``invisible``: the
+        Euclidean norm of the twin difference over each set, ``(n_rec, n_pairs)``.
+    """
+    S = Overlaps(np.eye(4), NAMES)
+    idx = {}
+    for name, keys in (("visible", S.visible(phi)), ("invisible", S.invisible(phi))):
+        idx[name] = [(S.index(S.split(k)[0]), S.index(S.split(k)[1])) for k in keys]
+    traj = np.concatenate([data["ab"], data["c"][1:]])  # (n, pairs, 2, 4, 4)
+    diff = traj[:, :, 0] - traj[:, :, 1]
+    out = {"epoch": np.concatenate([data["ab_epoch"], data["ab_epoch"][-1] + data["c_epoch"][1:]])}
+    for name, ij in idx.items():
+        vals = np.stack([diff[..., i, j] for i, j in ij], axis=-1)
+        out[name] = np.linalg.norm(vals, axis=-1)
+    return out
+
+
+def twin_features(data: dict, stage: str, phi: str = "erf") -> dict[str, np.ndarray]:
+    """Visible and invisible overlaps of every twin at ``stage`` in {"start", "ab", "c"}.
+
+    Returns
+    -------
+    dict
+        ``visible`` ``(n_pairs, 2, 7)`` and ``invisible`` ``(n_pairs, 2, 3)`` (erf).
+    """
+    if stage == "start":
+        M = np.repeat(data["start"][:, None], 2, axis=1)
+    elif stage in ("ab", "c"):
+        M = data[stage][-1]
+    else:
+        raise ValueError(f"stage must be 'start', 'ab' or 'c', got {stage!r}")
+    S = Overlaps(np.eye(4), NAMES)
+    out = {}
+    for name, keys in (("visible", S.visible(phi)), ("invisible", S.invisible(phi))):
+        ij = [(S.index(S.split(k)[0]), S.index(S.split(k)[1])) for k in keys]
+        out[name] = np.stack([M[..., i, j] for i, j in ij], axis=-1)
+    return out
+
+
+def plot_decoding(ax, acc: dict, *, chance: float = 0.5):
+    """Bar chart of decoding accuracy (mean and sd over splits).
+
+    ``acc`` maps ``(stage, features, noise)`` to the accuracies of
+    :func:`decode_history`.
+    """
+    from .plotting import overlap_colors
+
+    colors = overlap_colors(Overlaps(np.eye(4), NAMES), "erf")
+    stages = list(dict.fromkeys(k[0] for k in acc))
+    feats = list(dict.fromkeys(k[1] for k in acc))
+    noises = list(dict.fromkeys(k[2] for k in acc))
+    width = 0.8 / (len(feats) * len(noises))
+    for s, stage in enumerate(stages):
+        j = 0
+        for f in feats:
+            for z in noises:
+                a = np.asarray(acc[(stage, f, z)])
+                color = colors["zm"] if f == "visible" else colors["zz"]
+                ax.bar(s - 0.4 + width * (j + 0.5), a.mean(), width, yerr=a.std(), color=color,
+                       alpha=1.0 if z == noises[0] else 0.5, ecolor="0.3", capsize=2,
+                       label=f"{f}, noise {z:g}" if s == 0 else None)
+                j += 1
+    ax.axhline(chance, color="0.3", lw=0.8, ls=":")
+    ax.set_xticks(range(len(stages)), stages)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("decoding accuracy (A vs B)")
+    ax.legend(fontsize="x-small", ncol=2, loc="lower left")
+    return ax
