@@ -64,6 +64,17 @@ def write_error_reports(log: str) -> list[Path]:
     return written
 
 
+_PARALLEL_CLI = """
+import sys
+import jupyter_book.sphinx as jbs
+from jupyter_book.cli.main import main
+_build = jbs.build_sphinx
+jobs = int(sys.argv[1])
+jbs.build_sphinx = lambda *a, **k: _build(*a, **{**k, "jobs": jobs})
+main(sys.argv[2:])
+"""
+
+
 def install_mathjax() -> Path:
     """Copy MathJax 3 (from the ``django-static-mathjax`` wheel) to ``_build/mathjax/mathjax``.
 
@@ -93,8 +104,14 @@ def main(argv: list[str]) -> int:
     if exe is None:
         print("jupyter-book not found: install the [book] extra", file=sys.stderr)
         return 2
-    cmd = [exe, "build", ".", "--all", "--warningiserror", "--keep-going", *argv]
-    print("+", " ".join(["jupyter-book", *cmd[1:]]), flush=True)
+    jobs = int(os.environ.get("BOOK_JOBS", os.cpu_count() or 1))
+    args = ["build", ".", "--all", "--warningiserror", "--keep-going", *argv]
+    # The jupyter-book CLI has no option for Sphinx's parallel build, but its
+    # build_sphinx() takes `jobs`: run the CLI with that argument filled in, so the
+    # notebooks execute in `jobs` processes (MyST-NB is parallel-read safe).
+    cmd = [sys.executable, "-c", _PARALLEL_CLI, str(jobs), *args]
+    print(f"+ jupyter-book {' '.join(args)}  ({jobs} parallel job(s); BOOK_JOBS to change)",
+          flush=True)
 
     shutil.rmtree(REPORTS, ignore_errors=True)  # no stale reports from an earlier build
     chunks = []
