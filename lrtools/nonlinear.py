@@ -20,7 +20,9 @@ N-dimensional network follows the theory:
   network's own overlaps) and :func:`train_projected` (gradient descent projected
   back onto the Gaussian family after every step: the control in which the
   theory must become exact);
-* ``plot_*`` helpers for chapter 2.
+* the runs and figures of the paper's Figures 4, 8 and 11 (right) for chapter 2
+  and :mod:`lrtools.figures` (:func:`figure4`, :func:`figure8`,
+  :func:`figure11_nonlinear`), and ``plot_*`` helpers.
 """
 
 from __future__ import annotations
@@ -34,12 +36,12 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 from scipy import stats
 
-from . import theory
+from . import experiments, theory
 from .cache import cached
 from .history import DivergenceError, History
 from .network import LowRankRNN, _shape_from_names
 from .overlaps import Overlaps, _psd_sqrt
-from .tasks import Task, batches
+from .tasks import FlipFlop, Task, batches
 from .training import train
 
 __all__ = [
@@ -64,6 +66,16 @@ __all__ = [
     "plot_convergence",
     "plot_departure",
     "plot_preconditioners",
+    "flip_flop_settings",
+    "flip_flop_runs",
+    "optimizer_runs",
+    "closure_summary",
+    "plot_figure4",
+    "plot_figure8",
+    "figure8_data",
+    "figure4",
+    "figure8",
+    "figure11_nonlinear",
 ]
 
 
@@ -787,3 +799,216 @@ def plot_preconditioners(axes, S: Overlaps, phis: Sequence[str] = ("linear", "er
         n_vis = len(S.visible(phi))
         plot_preconditioner(ax, S, phi=phi, title=f"{phi}: {n_vis} visible columns")
     return axes
+
+
+# ---------------------------------------------------------------------------
+# Paper Figures 4 and 8 (chapter 2): runs and figures
+# ---------------------------------------------------------------------------
+
+
+def flip_flop_settings(fast: bool = False) -> dict[str, float]:
+    """Settings of Figures 4 and 8.
+
+    Paper (Ger & Barak, 2026): ``N = 600``, ``dt = 0.025``, ``T = 20``, batch 10,
+    ``eta = 5e-2``, 2000 epochs; large-step descent ``eta = 5e-1`` and Adam
+    ``lr = 5e-3`` (300 epochs each here). ``fast=True``: ``N = 300``, ``dt = 0.1``,
+    batch 4, 1000 epochs (the CI version of the same code).
+    """
+    s: dict[str, float] = (dict(N=300, dt=0.1, batch_size=4, epochs=1000) if fast
+                           else dict(N=600, dt=0.025, batch_size=10, epochs=2000))
+    s.update(eta=5e-2, seed=0, large_eta=5e-1, large_epochs=300, adam_lr=5e-3, adam_epochs=300)
+    return s
+
+
+def flip_flop_runs(
+    *, N: int = 600, dt: float = 0.025, batch_size: int = 10, epochs: int = 2000,
+    eta: float = 5e-2, seed: int = 0, t_max: float = 20.0, progress: bool | None = None,
+    **_: float,
+) -> tuple[FlipFlop, dict[str, History]]:
+    """Figure 4 runs: an erf network on the flip-flop and its theory, from one start.
+
+    Returns the task and ``{"network", "exact", "direct"}`` histories (the network's
+    vectors kept 21 times), cached with :func:`lrtools.experiments.network_vs_theory`.
+    Extra keyword arguments (the other entries of :func:`flip_flop_settings`) are
+    ignored.
+    """
+    task = FlipFlop(dt=dt, t_max=t_max, batch_size=batch_size)
+    net = LowRankRNN.random(N=N, rank=1, phi="erf", seed=seed)
+    runs = experiments.network_vs_theory(
+        net, task, epochs, eta, updates=("exact", "direct"), seed=seed,
+        snapshot_every=max(1, epochs // 20), name="ch2-fig4", progress=progress)
+    return task, runs
+
+
+def optimizer_runs(
+    *, N: int = 600, dt: float = 0.025, batch_size: int = 10, seed: int = 0,
+    large_eta: float = 5e-1, large_epochs: int = 300, adam_lr: float = 5e-3,
+    adam_epochs: int = 300, t_max: float = 20.0, progress: bool | None = None, **_: float,
+) -> dict[str, dict[str, History]]:
+    """Figure 8 runs besides the small-step one of :func:`flip_flop_runs`.
+
+    Returns ``{"large": {"network", "exact", "first-order"}, "adam": {"network"}}``
+    from the same initial network as Figure 4 (vectors kept 16 times).
+    """
+    task = FlipFlop(dt=dt, t_max=t_max, batch_size=batch_size)
+    net = LowRankRNN.random(N=N, rank=1, phi="erf", seed=seed)
+    large = experiments.network_vs_theory(
+        net, task, large_epochs, large_eta, updates=("exact", "first-order"), seed=seed,
+        snapshot_every=max(1, large_epochs // 15), name="ch2-fig8-gd", progress=progress)
+    adam = experiments.network_vs_theory(
+        net, task, adam_epochs, adam_lr, optimizer="adam", updates=(), seed=seed,
+        snapshot_every=max(1, adam_epochs // 15), name="ch2-fig8-adam", progress=progress)
+    return {"large": large, "adam": adam}
+
+
+def closure_summary(hist: History, task: Task, seed: int = 0, tail: float = 0.1,
+                    closure: np.ndarray | None = None) -> dict[str, float]:
+    """Closure and Gaussianity at the end of an N-dimensional training run.
+
+    Over the last ``tail`` fraction of the epochs: the mean loss, the closure defect
+    (network loss minus :func:`closure_loss`) and the mean-field loss divided by the
+    network loss; from the last vector snapshot: the largest |excess kurtosis| and KS
+    distance and Mardia's statistic, in units of their Gaussian sampling spread.
+    ``closure`` reuses a precomputed :func:`closure_loss`.
+    """
+    cl = closure_loss(hist, task, hist.info.get("phi", "erf"), seed=seed) if closure is None \
+        else np.asarray(closure)
+    n = max(1, int(round(tail * hist.epochs)))
+    g = gaussianity(hist.vectors[-1], hist.names)
+    nz = g.noise()
+    return {"loss": float(hist.loss[-n:].mean()),
+            "closure": float(np.mean(hist.loss[-n:] - cl[-n:])),
+            "closure_ratio": float(np.mean(cl[-n:]) / np.mean(hist.loss[-n:])),
+            "kurt": float(np.max(np.abs(g.excess_kurtosis)) / nz["excess_kurtosis"]),
+            "ks": float(np.max(g.ks) / nz["ks"]),
+            "mardia": float(g.mardia / nz["mardia"])}
+
+
+def plot_figure4(task: FlipFlop, runs: Mapping[str, History], *, trial_seed: int = 123):
+    """Paper Figure 4a-c from :func:`flip_flop_runs`.
+
+    Top: a held-out trial after training (network and theory), the loss of the
+    network, of the overlap map with ``G`` and of descent on the overlaps without
+    ``G``, and the visible overlaps. Middle and bottom: histograms and normal QQ
+    plots of the final vector entries.
+    """
+    import matplotlib.pyplot as plt
+
+    from .plotting import PALETTE, SIM, THEORY, plot_loss, plot_overlaps
+
+    sim, exact, direct = runs["network"], runs["exact"], runs["direct"]
+    x, y_star, mask = task.sample(np.random.default_rng(trial_seed))
+    y_net = _network(sim.vectors[-1], sim.names, "erf").run(x[:1], task.dt)[0, :, 0]
+    y_th = theory.run(exact.final, x[:1], task.dt, "erf")[0, :, 0]
+    fig = plt.figure(figsize=(13, 9.5))
+    top, mid, bot = fig.subfigures(3, 1, height_ratios=[1.15, 1, 1])
+    ax = top.subplots(1, 3)
+    t = task.t
+    ax[0].plot(t, x[0, :, 0], color="0.6", lw=1, label="input")
+    ax[0].plot(t, np.where(mask[0, :, 0] > 0, y_star[0, :, 0], np.nan), color="0.1", lw=1.2,
+               label="target (in mask)")
+    ax[0].plot(t, y_net, color=PALETTE[0], label="network", **SIM)
+    ax[0].plot(t, y_th, label="theory", **THEORY)
+    ax[0].set(xlabel="time", title="a  a held-out trial after training")
+    ax[0].legend(fontsize="x-small", ncol=2)
+    plot_loss(ax[1], {"network": sim, "theory (with $G$)": exact, "direct (no $G$)": direct},
+              styles={"theory (with $G$)": THEORY})
+    ax[1].set_title("b  loss")
+    plot_overlaps(ax[2], sim, exact.initial.visible("erf"), theory=exact, phi="erf")
+    ax[2].set_title("c  visible overlaps: network (thick), theory (dashed)")
+    plot_entries(mid.subplots(1, 4), sim.vectors[-1], sim.names, kind="hist")
+    mid.suptitle("d  entries after training, with the fitted Gaussian", fontsize="medium")
+    plot_entries(bot.subplots(1, 4), sim.vectors[-1], sim.names, kind="qq")
+    bot.suptitle("e  normal QQ plots", fontsize="medium")
+    return fig
+
+
+def plot_figure8(histories: Mapping[str, History], closure: Mapping[str, np.ndarray], *,
+                 theories: Mapping[str, Mapping[str, History]] | None = None,
+                 titles: Mapping[str, str] | None = None):
+    """Paper Figure 8: loss and Gaussianity under several optimizers.
+
+    Parameters
+    ----------
+    histories : mapping
+        Label to N-dimensional training history (with vector snapshots).
+    closure : mapping
+        Label to :func:`closure_loss` of that history.
+    theories : mapping, optional
+        Label to ``{"exact map": History, ...}`` overlap-theory runs drawn dashed
+        (the first) or dotted (the others).
+    titles : mapping, optional
+        Panel titles.
+    """
+    import matplotlib.pyplot as plt
+
+    from .plotting import PALETTE, SIM, THEORY
+
+    theories, titles = theories or {}, titles or {}
+    fig, axes = plt.subplots(2, len(histories), figsize=(4.4 * len(histories), 6.4),
+                             squeeze=False)
+    for j, (key, h) in enumerate(histories.items()):
+        ax = axes[0, j]
+        ep = np.arange(h.epochs)
+        ax.plot(ep, h.loss, color=PALETTE[0], label="network", **SIM)
+        ax.plot(ep, closure[key], color=PALETTE[3], lw=1.2,
+                label="mean-field loss at the network's $S$")
+        for i, (label, th) in enumerate(theories.get(key, {}).items()):
+            style = THEORY if i == 0 else {"color": PALETTE[2], "lw": 1.2, "ls": ":"}
+            ax.plot(np.arange(th.epochs), th.loss, label=label, **style)
+        ax.set(yscale="log", xlabel="epoch", title=titles.get(key, key))
+        ax.legend(fontsize="x-small")
+        c = gaussianity_curve(h)
+        ax = axes[1, j]
+        sd = c["noise"]["excess_kurtosis"]
+        ax.axhspan(-2 * sd, 2 * sd, color="0.88", zorder=0)
+        for i, name in enumerate(h.names):
+            ax.plot(c["epoch"], c["kurtosis"][:, i], "o-", ms=3, lw=1.4, color=PALETTE[i],
+                    label=f"${name}$")
+        ax.set(xlabel="epoch", ylabel="excess kurtosis")
+        ax.legend(fontsize="x-small", ncol=4)
+    axes[0, 0].set_ylabel("loss")
+    return fig
+
+
+def figure8_data(fast: bool = False, progress: bool | None = None) -> dict:
+    """Everything :func:`plot_figure8` needs: histories, closure losses, theories, titles."""
+    s = flip_flop_settings(fast)
+    task, small = flip_flop_runs(**s, progress=progress)
+    other = optimizer_runs(**s, progress=progress)
+    hists = {"small": small["network"], "large": other["large"]["network"],
+             "adam": other["adam"]["network"]}
+    return {
+        "task": task,
+        "histories": hists,
+        "closure": {k: closure_loss(h, task, "erf", seed=int(s["seed"])) for k, h in hists.items()},
+        "theories": {"small": {"overlap map": small["exact"]},
+                     "large": {"exact map": other["large"]["exact"],
+                               "first-order (flow) map": other["large"]["first-order"]}},
+        "titles": {"small": f"GD, $\\eta$ = {s['eta']:g}",
+                   "large": f"GD, $\\eta$ = {s['large_eta']:g}",
+                   "adam": f"Adam, lr = {s['adam_lr']:g}"},
+        "runs": {"small": small, **other},
+    }
+
+
+def figure4(fast: bool = False, progress: bool | None = None):
+    """Paper Figure 4a-c (flip-flop, erf, N = 600): for :mod:`lrtools.figures`."""
+    task, runs = flip_flop_runs(**flip_flop_settings(fast), progress=progress)
+    return plot_figure4(task, runs)
+
+
+def figure8(fast: bool = False, progress: bool | None = None):
+    """Paper Figure 8 (small steps, large steps, Adam): for :mod:`lrtools.figures`."""
+    d = figure8_data(fast, progress)
+    return plot_figure8(d["histories"], d["closure"], theories=d["theories"], titles=d["titles"])
+
+
+def figure11_nonlinear(fast: bool = False, progress: bool | None = None):
+    """Paper Figure 11 (right, with the linear case beside it) at the trained overlaps."""
+    import matplotlib.pyplot as plt
+
+    _, runs = flip_flop_runs(**flip_flop_settings(fast), progress=progress)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.6))
+    plot_preconditioners(axes, runs["exact"].final, ("linear", "erf"))
+    return fig

@@ -265,3 +265,29 @@ def test_fits_recover_known_laws():
     assert floor["a"] == pytest.approx(2.0, rel=1e-8) and floor["b"] == pytest.approx(0.01,
                                                                                       rel=1e-6)
     assert floor["crossover_N"] == pytest.approx(4e4, rel=1e-5)
+
+
+def test_figure_helpers_on_a_tiny_run(monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    monkeypatch.setenv("LRTOOLS_CACHE", "off")
+    s = dict(N=60, dt=0.2, batch_size=2, epochs=20, eta=0.1, seed=0, large_eta=0.2,
+             large_epochs=15, adam_lr=5e-3, adam_epochs=15)
+    task, runs = nonlinear.flip_flop_runs(**s)
+    assert set(runs) == {"network", "exact", "direct"}
+    assert runs["network"].vectors.shape == (21, 60, 4)  # snapshots every epoch // 20
+    other = nonlinear.optimizer_runs(**s)
+    assert set(other["large"]) == {"network", "exact", "first-order"} and "network" in other["adam"]
+    summary = nonlinear.closure_summary(runs["network"], task, seed=0)
+    assert set(summary) == {"loss", "closure", "closure_ratio", "kurt", "ks", "mardia"}
+    assert all(np.isfinite(v) for v in summary.values())
+    hists = {"small": runs["network"], "adam": other["adam"]["network"]}
+    closure = {k: nonlinear.closure_loss(h, task, "erf", seed=0) for k, h in hists.items()}
+    # the Gaussian-limit loss at the network's own overlaps on the training batches:
+    # at the first epoch the vectors are Gaussian, so it is close to the network loss
+    assert closure["small"][0] == pytest.approx(runs["network"].loss[0], rel=0.2)
+    fig4 = nonlinear.plot_figure4(task, runs)
+    fig8 = nonlinear.plot_figure8(hists, closure, theories={"small": {"map": runs["exact"]}})
+    assert len(fig4.axes) == 11 and len(fig8.axes) == 4
+    matplotlib.pyplot.close("all")
