@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from . import __version__
+from ._paths import output_dir
 
 __all__ = ["cached", "cache_dir", "source_hash", "cache_key"]
 
@@ -42,14 +43,10 @@ def source_hash() -> str:
 
 def cache_dir() -> Path | None:
     """Cache folder, or None when caching is off."""
-    env = os.environ.get("LRTOOLS_CACHE")
-    if env:
-        return None if env.lower() in ("off", "0", "none", "false") else Path(env)
-    here = Path.cwd().resolve()
-    for folder in (here, *here.parents):
-        if (folder / "_toc.yml").exists():
-            return folder / "_build" / "cache"
-    return Path.home() / ".cache" / "lrtools"
+    env = os.environ.get("LRTOOLS_CACHE", "")
+    if env.lower() in ("off", "0", "none", "false"):
+        return None
+    return output_dir("LRTOOLS_CACHE", "cache", Path.home() / ".cache" / "lrtools")
 
 
 def _jsonable(obj: Any) -> Any:

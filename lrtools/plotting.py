@@ -9,7 +9,6 @@ Every figure is also written to a file by :func:`savefig`.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
 
+from ._paths import output_dir
 from .history import History
 from .overlaps import Overlaps
 
@@ -187,14 +187,7 @@ def plot_invariants(ax: plt.Axes, curves: Mapping[str, tuple[np.ndarray, np.ndar
 
 def figure_dir() -> Path:
     """Folder for figure files: ``$LRTOOLS_FIGURES`` or ``_build/figures`` at the book root."""
-    env = os.environ.get("LRTOOLS_FIGURES")
-    if env:
-        return Path(env)
-    here = Path.cwd().resolve()
-    for folder in (here, *here.parents):
-        if (folder / "_toc.yml").exists():
-            return folder / "_build" / "figures"
-    return here / "figures"
+    return output_dir("LRTOOLS_FIGURES", "figures", Path.cwd() / "figures")
 
 
 def savefig(fig: plt.Figure, name: str) -> Path:

@@ -17,19 +17,14 @@ from typing import Any
 
 import numpy as np
 
+from ._paths import output_dir
+
 __all__ = ["Numbers", "record", "numbers_dir", "load", "plain"]
 
 
 def numbers_dir() -> Path:
     """``$LRTOOLS_NUMBERS`` or ``_build/numbers`` at the book root (or the working folder)."""
-    env = os.environ.get("LRTOOLS_NUMBERS")
-    if env:
-        return Path(env)
-    here = Path.cwd().resolve()
-    for folder in (here, *here.parents):
-        if (folder / "_toc.yml").exists():
-            return folder / "_build" / "numbers"
-    return here / "numbers"
+    return output_dir("LRTOOLS_NUMBERS", "numbers", Path.cwd() / "numbers")
 
 
 def plain(v: Any) -> Any:
