@@ -1,0 +1,1546 @@
+r"""Testable predictions derived from the overlap theory (chapter 5).
+
+Each prediction is a seeded simulation that returns plain arrays (one entry per
+seed, base network or individual), so the chapter can plot an effect size with
+its spread and the test suite can check its sign or scaling on a small
+instance. Sweeps over seeds accept an optional
+:class:`concurrent.futures.Executor`.
+
+1. **Equal behaviour, different learning speed** (:func:`family_study`):
+   networks with identical behaviour (the same loss-visible overlaps) learn a
+   new task at different speeds, and the initial speed
+   ``eta tr(Gamma S Gamma)`` (:func:`lrtools.probe.initial_speed`) ranks them in
+   the early phase of learning.
+2. **Stimulation separates equivalent circuits** (same function): the output
+   variance under injected activity noise
+   (:func:`lrtools.probe.stationary_noise_variance`) differs between equivalent
+   trained circuits, not between equivalent untrained ones; it also predicts
+   their learning speed.
+3. **History in connectivity, not in behaviour** (:func:`reversal_cohort`):
+   after a reversal and re-learning, behaviour is restored but the total
+   synaptic strengths stay lower than in animals trained without the reversal.
+4. **The per-neuron balance law** (:func:`balance`, :func:`balance_runs`):
+   under gradient flow on any loss of the overlaps, ``dX/dtau = -X Gamma`` with
+   ``J Gamma = -Gamma J`` (linear networks), so the ``N x N`` matrix
+   ``K = Z Z^T + V V^T - M M^T - U U^T`` is conserved. Its diagonal gives one law
+   *per neuron* ``i``:
+
+   .. math:: \Delta\bigl(z_i^2 + v_i^2\bigr) = \Delta\bigl(m_i^2 + u_i^2\bigr),
+
+   the change of a neuron's squared outgoing weights (readout ``z_i`` and
+   presynaptic recurrent factor ``v_i``) equals the change of its squared
+   incoming weights (input ``m_i`` and postsynaptic recurrent factor ``u_i``).
+   Discrete gradient steps violate it by ``O(eta)`` over a fixed learning time,
+   synaptic noise by a diffusive amount, per-synapse adaptive rules (Adam)
+   grossly, and a non-homogeneous nonlinearity (erf) moderately.
+5. **Noise buries the invisible memory** (:func:`noise_burial`,
+   :func:`lifetime_fit`): synaptic noise leaves the mean difference between two
+   histories intact and spreads individuals diffusively, so the memory stays
+   readable (``d' >= 1``) for ``t* = D_0^2 N / (4 s^2 e^T S e)`` epochs: exponent
+   ``-2`` in the noise amplitude ``s`` and ``+1`` in ``N``. Weight decay instead
+   erases it exponentially (chapter 4).
+
+The workhorse is a batched kernel for linear rank-1 networks
+(:func:`linear_loss_gamma_many`): the exact overlap map for many networks at
+once (:func:`learn_many`, with synaptic noise simulated exactly in overlap
+space) and the training of their ``N``-dimensional vectors (:func:`train_many`,
+equal to :func:`lrtools.train` to round-off).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from . import probe
+from .history import DivergenceError
+from .network import LowRankRNN
+from .overlaps import Overlaps
+from .tasks import ExponentialFilter, Task, batches
+from .training import train
+
+__all__ = [
+    "linear_loss_gamma_many",
+    "learn_many",
+    "train_many",
+    "time_to_criterion",
+    "quartile_ratio",
+    "family_study",
+    "family_runs",
+    "family_effects",
+    "noise_check",
+    "SignedFilter",
+    "reversal_cohort",
+    "cohort_runs",
+    "cohort_effects",
+    "reversal_step_scan",
+    "synaptic_totals",
+    "behaviour_features",
+    "decode_groups",
+    "cohens_d",
+    "final_loss",
+    "fit_exponent",
+    "Balance",
+    "balance",
+    "PlasticityRule",
+    "PLASTICITY_RULES",
+    "balance_runs",
+    "INVISIBLE",
+    "invisible_values",
+    "memory_pair",
+    "noise_burial",
+    "diffusion_rate",
+    "lifetime_fit",
+    "weight_decay_erasure",
+    "plot_family",
+    "plot_noise_separation",
+    "plot_noise_speed",
+    "plot_cohort",
+    "plot_balance",
+    "plot_burial",
+]
+
+NAMES = ("m", "u", "v", "z")
+
+
+def _map(fn: Callable, args: Sequence[tuple], executor: concurrent.futures.Executor | None):
+    """``[fn(*a) for a in args]``, through ``executor`` when given (results in order)."""
+    if executor is None:
+        return [fn(*a) for a in args]
+    return [f.result() for f in [executor.submit(fn, *a) for a in args]]
+
+
+def _stack(results: Sequence[Mapping[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Stack a list of dicts of arrays along a new first axis."""
+    return {k: np.stack([np.asarray(r[k]) for r in results]) for k in results[0]}
+
+
+# ---------------------------------------------------------------------------
+# Many linear rank-1 networks at once: loss, Gamma, the exact map and training
+# ---------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def _linear_many(S, x, target, w, dt):  # pragma: no cover - compiled
+    n = S.shape[0]
+    B, T = x.shape
+    a = 1.0 - dt
+    km = np.zeros((T + 1, B))
+    for t in range(T):
+        for b in range(B):
+            km[t + 1, b] = a * km[t, b] + dt * x[b, t]
+    L = np.zeros(n)
+    Gam = np.zeros((n, 4, 4))
+    ku = np.zeros((T + 1, B))
+    lam = np.zeros(B)
+    for i in range(n):
+        vm, vu, zm, zu = S[i, 2, 0], S[i, 2, 1], S[i, 3, 0], S[i, 3, 1]
+        for t in range(T):
+            for b in range(B):
+                ku[t + 1, b] = a * ku[t, b] + dt * (vm * km[t, b] + vu * ku[t, b])
+        gzm = gzu = gvm = gvu = Li = 0.0
+        for b in range(B):
+            lam[b] = 0.0
+        rec = a + dt * vu
+        for t in range(T, 0, -1):
+            for b in range(B):
+                err = zm * km[t, b] + zu * ku[t, b] - target[b, t - 1]
+                wt = w[b, t - 1]
+                Li += wt * err * err
+                gy = 2.0 * wt * err
+                gzm += gy * km[t, b]
+                gzu += gy * ku[t, b]
+                lt = gy * zu + lam[b] * rec  # dL/d kappa_u[t]
+                gvm += lt * dt * km[t - 1, b]
+                gvu += lt * dt * ku[t - 1, b]
+                lam[b] = lt
+        L[i] = Li
+        G = Gam[i]
+        G[2, 0] = G[0, 2] = gvm
+        G[2, 1] = G[1, 2] = gvu
+        G[3, 0] = G[0, 3] = gzm
+        G[3, 1] = G[1, 3] = gzu
+    return L, Gam
+
+
+def _check_task(task: Task) -> None:
+    if (task.n_in, task.n_out) != (1, 1):
+        raise ValueError(
+            f"the batched linear kernels need one input and one output; "
+            f"{type(task).__name__} has {task.n_in} and {task.n_out}"
+        )
+
+
+def linear_loss_gamma_many(
+    S: np.ndarray, batch: tuple[np.ndarray, np.ndarray, np.ndarray], weights: np.ndarray,
+    dt: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""Loss and ``Gamma`` of ``n`` linear rank-1 networks on one batch, in one pass.
+
+    The same numbers as :func:`lrtools.theory.loss_and_gamma` (``phi="linear"``;
+    equal to round-off, checked in the tests), for many overlap matrices at once:
+    the input coordinate ``kappa_m`` is shared and computed once, and each network
+    runs ``kappa_u[t+1] = (1 - dt) kappa_u[t] + dt (sigma_vm kappa_m[t] + sigma_vu
+    kappa_u[t])``, ``y[t] = sigma_zm kappa_m[t+1] + sigma_zu kappa_u[t+1]`` and its
+    adjoint. Only ``Gamma_zm, Gamma_zu, Gamma_vm, Gamma_vu`` are non-zero.
+
+    Parameters
+    ----------
+    S : numpy.ndarray, shape (n, 4, 4)
+        Overlaps, order ``(m, u, v, z)``.
+    batch : tuple
+        ``(x, target, mask)``, each ``(B, T, 1)``.
+    weights : numpy.ndarray, shape (B, T, 1)
+        Loss weights (:meth:`Task.loss_weights`).
+    dt : float
+        Euler step.
+
+    Returns
+    -------
+    L : numpy.ndarray, shape (n,)
+    Gamma : numpy.ndarray, shape (n, 4, 4)
+    """
+    S = np.ascontiguousarray(S, dtype=np.float64)
+    if S.ndim != 3 or S.shape[1:] != (4, 4):
+        raise ValueError(f"S must have shape (n, 4, 4) (rank 1: m, u, v, z), got {S.shape}")
+    x, target, _ = batch
+    if x.ndim != 3 or x.shape[2] != 1 or target.shape != x.shape or weights.shape != x.shape:
+        raise ValueError("one input and one output expected: x, target, weights of shape (B, T, 1)")
+    return _linear_many(S, np.ascontiguousarray(x[:, :, 0], dtype=np.float64),
+                        np.ascontiguousarray(target[:, :, 0], dtype=np.float64),
+                        np.ascontiguousarray(weights[:, :, 0], dtype=np.float64), float(dt))
+
+
+def _psd_sqrt_many(S: np.ndarray) -> np.ndarray:
+    w, Q = np.linalg.eigh(0.5 * (S + S.transpose(0, 2, 1)))
+    return (Q * np.sqrt(np.clip(w, 0.0, None))[:, None, :]) @ Q.transpose(0, 2, 1)
+
+
+def _overlap_noise(S: np.ndarray, s: float, N: int, rng: np.random.Generator) -> np.ndarray:
+    """Change of ``n`` overlap matrices ``(n, k, k)`` by i.i.d. noise ``s`` on ``N x k`` vectors."""
+    n, k, _ = S.shape
+    C = rng.standard_normal((n, k, k))
+    # Wishart(N - k, I_k) by Bartlett's decomposition: W = A A^T, A lower triangular
+    A = np.zeros((n, k, k))
+    il = np.tril_indices(k, -1)
+    A[:, il[0], il[1]] = rng.standard_normal((n, len(il[0])))
+    A[:, np.arange(k), np.arange(k)] = np.sqrt(rng.chisquare(N - k - np.arange(k), size=(n, k)))
+    R = _psd_sqrt_many(S)
+    RC = R @ C
+    return (s / np.sqrt(N)) * (RC + RC.transpose(0, 2, 1)) + (s * s / N) * (
+        C.transpose(0, 2, 1) @ C + A @ A.transpose(0, 2, 1))
+
+
+def learn_many(
+    S0: np.ndarray,
+    task: Task,
+    epochs: int,
+    eta: float,
+    *,
+    seed: np.random.Generator | int | None = None,
+    weight_decay: float = 0.0,
+    weight_noise: float = 0.0,
+    N: int | None = None,
+    noise_seed: np.random.Generator | int | None = None,
+    record_every: int | None = None,
+) -> dict[str, np.ndarray]:
+    r"""The exact overlap map ``S' = (I - eta Gamma) S (I - eta Gamma)`` for many linear networks.
+
+    Every network sees the same batches (one stream from ``seed``). Equal to
+    :func:`lrtools.theory.learn` run on each start (to round-off), ten times
+    faster per network.
+
+    **Synaptic noise in overlap space.** With ``weight_noise = s`` every entry of
+    the ``N x 4`` vectors receives ``s xi`` after each update (as in
+    :func:`lrtools.train`). The loss depends on ``S`` only and the noise is
+    isotropic, so the overlaps remain a Markov chain, and its step is exactly
+
+    .. math:: S' = \tilde S + \frac{s}{\sqrt N}\bigl(\tilde S^{1/2} C + C^\top
+        \tilde S^{1/2}\bigr) + \frac{s^2}{N}\bigl(C^\top C + W\bigr),
+
+    with ``tilde S = (I - eta Gamma) S (I - eta Gamma)``, ``C`` a ``4 x 4``
+    matrix of independent standard normals and ``W`` an independent Wishart
+    matrix with ``N - 4`` degrees of freedom (``X^T xi = B^T Q^T xi`` for an
+    orthonormal basis ``Q`` of the vectors' span and ``B^T B = N tilde S``;
+    the part of ``xi`` outside the span gives ``W``). This is equal *in
+    distribution* to training the ``N``-dimensional vectors, at any ``N >= 4``,
+    and costs the same at every ``N``.
+
+    Parameters
+    ----------
+    S0 : numpy.ndarray, shape (n, 4, 4)
+        Starting overlaps (linear rank 1, order ``m, u, v, z``).
+    task : Task
+        One input, one output.
+    epochs : int
+        Number of updates.
+    eta : float
+        Learning rate.
+    seed : int or numpy.random.Generator, optional
+        Batches of random tasks.
+    weight_decay : float
+        ``Gamma -> Gamma + weight_decay * I`` (as in :func:`lrtools.train`).
+    weight_noise : float
+        Synaptic noise ``s`` per vector entry and epoch (needs ``N``).
+    N : int, optional
+        Number of neurons (only the noise depends on it).
+    noise_seed : int or numpy.random.Generator, optional
+        Source of the noise (independent for every network).
+    record_every : int, optional
+        Keep the overlaps every this many epochs (and the last).
+
+    Returns
+    -------
+    dict
+        ``loss (epochs, n)`` (before each update), ``final (n, 4, 4)``; with
+        ``record_every`` also ``overlaps (n_rec, n, 4, 4)`` at ``epoch (n_rec,)``.
+    """
+    _check_task(task)
+    S = np.array(S0, dtype=np.float64)
+    if S.ndim != 3 or S.shape[1:] != (4, 4):
+        raise ValueError(f"S0 must have shape (n, 4, 4), got {S.shape}")
+    if not (np.isfinite(weight_noise) and weight_noise >= 0):
+        raise ValueError(f"weight_noise must be non-negative, got {weight_noise}")
+    if weight_noise > 0 and (N is None or int(N) != N or N < 4):
+        raise ValueError(f"synaptic noise needs the number of neurons N >= 4, got N={N}")
+    noise_rng = np.random.default_rng(noise_seed) if weight_noise > 0 else None
+    if int(epochs) != epochs or epochs < 0:
+        raise ValueError(f"epochs must be a non-negative integer, got {epochs}")
+    if not (np.isfinite(eta) and eta > 0):
+        raise ValueError(f"learning rate eta must be positive, got {eta}")
+    n = S.shape[0]
+    eye = np.eye(4)
+    loss = np.empty((int(epochs), n))
+    rec_epochs = [] if record_every is None else sorted(
+        set(range(0, int(epochs), int(record_every))) | {int(epochs)})
+    recs = []
+    stream = batches(task, seed)
+    for epoch in range(int(epochs)):
+        if rec_epochs and epoch in rec_epochs:
+            recs.append(S.copy())
+        batch = next(stream)
+        L, G = linear_loss_gamma_many(S, batch, task.loss_weights(batch[2]), task.dt)
+        if weight_decay:
+            G = G + weight_decay * eye
+        P = eye - eta * G
+        S = P @ S @ P
+        if noise_rng is not None:
+            S = S + _overlap_noise(S, weight_noise, int(N), noise_rng)
+        S = 0.5 * (S + S.transpose(0, 2, 1))
+        if not np.all(np.isfinite(L)) or not np.all(np.isfinite(S)):
+            raise DivergenceError(
+                f"overlap learning diverged at epoch {epoch}; the learning rate eta={eta:g} "
+                "is too large, reduce it")
+        loss[epoch] = L
+    out = {"loss": loss, "final": S}
+    if rec_epochs:
+        recs.append(S.copy())
+        out["overlaps"] = np.array(recs)
+        out["epoch"] = np.array(rec_epochs)
+    return out
+
+
+def train_many(
+    X0: np.ndarray,
+    task: Task,
+    epochs: int,
+    eta: float,
+    optimizer: str = "gd",
+    *,
+    seeds: Sequence[int] | None = None,
+    weight_noise: float = 0.0,
+    weight_decay: float = 0.0,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
+    record_every: int | None = None,
+) -> dict[str, np.ndarray]:
+    r"""Train many linear rank-1 networks (their ``N``-dimensional vectors) at once.
+
+    For a linear network the loss depends on the vectors only through ``S = X^T
+    X / N``, and its gradient is exactly ``dL/dX = X Gamma(S) / N``. So each epoch
+    computes ``Gamma`` of every network with :func:`linear_loss_gamma_many` and
+    applies the same update as :func:`lrtools.train`: ``X -= N eta dL/dX`` (GD) or
+    Adam's per-entry step, then the weight noise ``X += weight_noise * xi``. With
+    ``seeds`` (one int per network) every network draws its noise from the stream
+    :func:`lrtools.train` would use with that seed, so each result equals
+    ``lrtools.train(net, task, ..., seed=seeds[i])`` to round-off, without
+    backpropagation through ``N`` neurons.
+
+    Parameters
+    ----------
+    X0 : numpy.ndarray, shape (n, N, 4)
+        Vectors ``(m, u, v, z)`` of ``n`` networks of ``N`` neurons (not modified).
+    task : Task
+        One input, one output; random tasks use the batch stream of ``seeds[0]``
+        for every network.
+    epochs : int
+        Number of updates.
+    eta : float
+        GD: vectors move by ``-N eta dL/dx``; Adam: its learning rate.
+    optimizer : {"gd", "adam"}
+    seeds : sequence of int, optional
+        One per network: the weight-noise stream (and batches) as in
+        :func:`lrtools.train`. Default ``0, 1, ..., n-1``.
+    weight_noise, weight_decay, betas, eps : float
+        As in :func:`lrtools.train`.
+    record_every : int, optional
+        Keep the overlaps every this many epochs (and the last).
+
+    Returns
+    -------
+    dict
+        ``X (n, N, 4)`` final vectors, ``loss (epochs, n)``; with ``record_every``
+        also ``overlaps (n_rec, n, 4, 4)`` at ``epoch (n_rec,)``.
+    """
+    _check_task(task)
+    if optimizer not in ("gd", "adam"):
+        raise ValueError(f"unknown optimizer {optimizer!r}; expected 'gd' or 'adam'")
+    X = np.array(X0, dtype=np.float64)
+    if X.ndim != 3 or X.shape[2] != 4:
+        raise ValueError(f"X0 must have shape (n, N, 4) (rank 1: m, u, v, z), got {X.shape}")
+    if not (np.isfinite(eta) and eta > 0):
+        raise ValueError(f"learning rate eta must be positive, got {eta}")
+    if weight_noise < 0 or weight_decay < 0:
+        raise ValueError("weight_noise and weight_decay must be non-negative")
+    n, N, _ = X.shape
+    seeds = list(range(n)) if seeds is None else [int(s) for s in seeds]
+    if len(seeds) != n:
+        raise ValueError(f"{n} networks need {n} seeds, got {len(seeds)}")
+    rngs = [np.random.default_rng([s, 1]) for s in seeds] if weight_noise > 0 else None
+    stream = batches(task, seeds[0])
+    eye = np.eye(4)
+    if optimizer == "adam":
+        m1 = np.zeros_like(X)
+        m2 = np.zeros_like(X)
+        b1, b2 = betas
+    loss = np.empty((int(epochs), n))
+    rec_epochs = [] if record_every is None else sorted(
+        set(range(0, int(epochs), int(record_every))) | {int(epochs)})
+    recs = []
+    for epoch in range(int(epochs)):
+        S = X.transpose(0, 2, 1) @ X / N
+        if rec_epochs and epoch in rec_epochs:
+            recs.append(S)
+        batch = next(stream)
+        L, G = linear_loss_gamma_many(S, batch, task.loss_weights(batch[2]), task.dt)
+        if weight_decay:
+            G = G + weight_decay * eye
+        if optimizer == "gd":
+            X = X @ (eye - eta * G)
+        else:
+            grad = X @ G / N
+            t = epoch + 1
+            m1 = b1 * m1 + (1.0 - b1) * grad
+            m2 = b2 * m2 + (1.0 - b2) * grad * grad
+            X = X - eta * (m1 / (1.0 - b1**t)) / (np.sqrt(m2 / (1.0 - b2**t)) + eps)
+        if rngs is not None:
+            X += weight_noise * np.stack([r.standard_normal((N, 4)) for r in rngs])
+        if not np.all(np.isfinite(L)) or not np.all(np.isfinite(X)):
+            raise DivergenceError(
+                f"training diverged at epoch {epoch}; the learning rate eta={eta:g} "
+                f"({optimizer}) is too large, reduce it")
+        loss[epoch] = L
+    out = {"X": X, "loss": loss}
+    if rec_epochs:
+        recs.append(X.transpose(0, 2, 1) @ X / N)
+        out["overlaps"] = np.array(recs)
+        out["epoch"] = np.array(rec_epochs)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Predictions 1 and 2: equivalent networks differ in learning speed and noise
+# ---------------------------------------------------------------------------
+
+
+def time_to_criterion(loss: np.ndarray, criterion: float) -> np.ndarray:
+    """Epochs until the loss first reaches ``criterion``, interpolated between epochs.
+
+    ``loss[..., i]`` is the loss before update ``i``. If it first falls to the
+    criterion at ``i > 0``, the crossing is placed by linear interpolation of
+    ``log L`` between ``i - 1`` and ``i`` (a fractional epoch); ``0`` if it starts
+    below, ``inf`` if it never gets there. :func:`lrtools.probe.epochs_to_criterion`
+    is the integer version (``ceil`` of this one).
+
+    Parameters
+    ----------
+    loss : numpy.ndarray, shape (..., epochs)
+    criterion : float
+
+    Returns
+    -------
+    numpy.ndarray, shape (...)
+    """
+    loss = np.asarray(loss, dtype=float)
+    if not criterion > 0:
+        raise ValueError(f"criterion must be positive, got {criterion}")
+    with np.errstate(invalid="ignore"):
+        hit = loss <= criterion
+    i = np.argmax(hit, axis=-1)
+    reached = hit.any(axis=-1)
+    prev = np.take_along_axis(loss, np.maximum(i - 1, 0)[..., None], axis=-1)[..., 0]
+    cur = np.take_along_axis(loss, i[..., None], axis=-1)[..., 0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frac = (np.log(prev) - np.log(criterion)) / (np.log(prev) - np.log(cur))
+    t = np.where(i > 0, i - 1 + np.clip(np.nan_to_num(frac, nan=1.0), 0.0, 1.0), 0.0)
+    return np.where(reached, t, np.inf)
+
+
+def quartile_ratio(values: np.ndarray, by: np.ndarray | None = None) -> float:
+    """Mean of ``values`` in the top quartile over the mean in the bottom quartile.
+
+    Quartiles of ``by`` (default: of ``values`` themselves): with ``by`` the
+    predicted speed and ``values`` the time to criterion, this is how much longer
+    the networks predicted slowest take than those predicted fastest.
+    """
+    values = np.asarray(values, dtype=float)
+    order = np.argsort(values if by is None else np.asarray(by, dtype=float))
+    q = len(values) // 4
+    if q < 1:
+        raise ValueError(f"need at least 4 values, got {len(values)}")
+    return float(np.mean(values[order[-q:]]) / np.mean(values[order[:q]]))
+
+
+def family_study(
+    seed: int,
+    *,
+    N: int = 500,
+    c: float = 0.2,
+    c_new: float = 0.4,
+    dt: float = 0.05,
+    t_max: float = 20.0,
+    eta: float = 5e-3,
+    base_epochs: int = 2000,
+    n_family: int = 200,
+    epochs: int = 600,
+    noise_std: float = 0.5,
+    criteria: Sequence[float] = (1e-2, 1e-4),
+) -> dict[str, np.ndarray]:
+    """One base network, its families of equivalent networks, their learning and noise.
+
+    The base network is :meth:`LowRankRNN.random` (``N``, ``seed``) trained on the
+    filter ``c`` for ``base_epochs`` (the exact overlap map: the ``N``-dimensional
+    result for a linear network). :func:`lrtools.probe.sample_equivalent` draws
+    ``n_family`` networks with its visible overlaps (``m, z`` kept; free
+    ``sigma_uu, sigma_vv`` in ``[0.5, 3]``, correlations of ``mu, zv`` in
+    ``[-0.9, 0.9]``), which learn the new filter ``c_new`` (:func:`learn_many`).
+    A second family is drawn around the untrained random network.
+
+    Returns
+    -------
+    dict
+        ``members (n, 4, 4)``; ``loss (epochs, n)``; ``speed (n,)``: predicted
+        initial loss drop per epoch; ``time (len(criteria), n)``: epochs to
+        ``criteria[j]`` times the initial loss (:func:`time_to_criterion`);
+        ``noise (n,)`` and ``noise_random (n,)``: long-time output variance under
+        activity noise ``noise_std`` (formula) in the trained family and in the
+        family of the random start; ``base``, ``start`` ``(4, 4)``;
+        ``criteria``.
+    """
+    task = ExponentialFilter(c=c, dt=dt, t_max=t_max)
+    task_new = ExponentialFilter(c=c_new, dt=dt, t_max=t_max)
+    start = LowRankRNN.random(N, 1, "linear", seed=seed).overlaps()
+    base = Overlaps(learn_many(start.matrix[None], task, base_epochs, eta)["final"][0], NAMES)
+    family = probe.sample_equivalent(base, n_family, seed=[seed, 1])
+    members = np.array([S.matrix for S in family])
+    loss = learn_many(members, task_new, epochs, eta)["loss"]
+    speed = np.array([probe.initial_speed(S, task_new, eta=eta) for S in family])
+    L0 = float(loss[0, 0])  # shared: equivalent networks have the same loss
+    times = np.array([time_to_criterion(loss.T, f * L0) for f in criteria])
+    var = [probe.stationary_noise_variance(S, N=N, dt=dt, noise_std=noise_std) for S in family]
+    random_family = probe.sample_equivalent(start, n_family, seed=[seed, 2])
+    var_r = [probe.stationary_noise_variance(S, N=N, dt=dt, noise_std=noise_std)
+             for S in random_family]
+    return {"members": members, "loss": loss, "speed": speed, "time": times,
+            "noise": np.array(var), "noise_random": np.array(var_r), "base": base.matrix,
+            "start": start.matrix, "criteria": np.asarray(criteria, dtype=float)}
+
+
+def family_runs(
+    seeds: Sequence[int] = (0, 1, 2, 3, 4),
+    *,
+    executor: concurrent.futures.Executor | None = None,
+    **kw,
+) -> dict[str, np.ndarray]:
+    """:func:`family_study` for several base networks; arrays stacked along a first axis.
+
+    Parameters
+    ----------
+    seeds : sequence of int
+        One base network per seed.
+    executor : concurrent.futures.Executor, optional
+        Runs the seeds in parallel (e.g. a ``ProcessPoolExecutor``).
+    **kw
+        Settings of :func:`family_study`.
+    """
+    return _stack(_map(_family_job, [(s, kw) for s in seeds], executor))
+
+
+def _family_job(seed: int, kw: dict) -> dict[str, np.ndarray]:
+    return family_study(seed, **kw)
+
+
+def family_effects(data: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Effect sizes of :func:`family_runs`, one value per base network.
+
+    Returns
+    -------
+    dict
+        ``speed_ratio``: time to the first criterion, slowest-predicted quartile
+        over fastest-predicted quartile (:func:`quartile_ratio` by speed);
+        ``spread_ratio``: the same for the measured quartiles; ``rho_early``,
+        ``rho_late``: Spearman correlation of predicted speed and time to the
+        first and the last criterion; ``noise_ratio``, ``noise_ratio_random``:
+        quartile ratio of the noise variance in the trained and the random
+        family; ``rho_noise_time``: Spearman correlation of noise variance and
+        time to the first criterion.
+    """
+    from scipy.stats import spearmanr
+
+    out: dict[str, list] = {k: [] for k in ("speed_ratio", "spread_ratio", "rho_early",
+                                            "rho_late", "noise_ratio", "noise_ratio_random",
+                                            "rho_noise_time")}
+    for b in range(len(data["speed"])):
+        speed, t_early, t_late = data["speed"][b], data["time"][b, 0], data["time"][b, -1]
+        out["speed_ratio"].append(quartile_ratio(t_early, by=-speed))
+        out["spread_ratio"].append(quartile_ratio(t_early))
+        out["rho_early"].append(spearmanr(speed, t_early).statistic)
+        out["rho_late"].append(spearmanr(speed, t_late).statistic)
+        out["noise_ratio"].append(quartile_ratio(data["noise"][b]))
+        out["noise_ratio_random"].append(quartile_ratio(data["noise_random"][b]))
+        out["rho_noise_time"].append(spearmanr(data["noise"][b], t_early).statistic)
+    return {k: np.array(v, dtype=float) for k, v in out.items()}
+
+
+def noise_check(
+    base: np.ndarray,
+    members: np.ndarray,
+    *,
+    N: int = 500,
+    dt: float = 0.05,
+    n_steps: int = 400,
+    noise_std: float = 0.5,
+    n_trials: int = 200,
+    seed: int = 0,
+) -> dict[str, np.ndarray]:
+    """Simulate activity noise in ``N``-dimensional networks of a family (prediction 2).
+
+    Each member (overlaps ``(n, 4, 4)``) is built as a network equivalent to a
+    network with the ``base`` overlaps (:func:`lrtools.probe.equivalent_network`,
+    ``m, z`` shared), and its output variance under injected noise is sampled
+    (:func:`lrtools.probe.sampled_noise_variance`, ``n_trials``) and predicted
+    (:func:`lrtools.probe.output_noise_variance`).
+
+    Returns
+    -------
+    dict
+        ``sampled``, ``predicted``: ``(n, n_steps)``; ``output_gap``: largest
+        output difference between the members on a white-noise input.
+    """
+    net1 = LowRankRNN.from_overlaps(Overlaps(np.asarray(base), NAMES), N=N, seed=seed)
+    free = probe.free_overlaps(net1)
+    nets = [probe.equivalent_network(net1, **{k: Overlaps(M, NAMES)[k] for k in free})
+            for M in np.asarray(members)]
+    x = np.random.default_rng(seed).standard_normal((2, n_steps, 1))
+    ys = [n.run(x, dt) for n in nets]
+    sampled = [probe.sampled_noise_variance(n, dt=dt, n_steps=n_steps, noise_std=noise_std,
+                                            n_trials=n_trials, seed=[seed, i])[:, 0]
+               for i, n in enumerate(nets)]
+    predicted = [probe.output_noise_variance(n.overlaps(), N=N, dt=dt, n_steps=n_steps,
+                                             noise_std=noise_std)[:, 0] for n in nets]
+    return {"sampled": np.array(sampled), "predicted": np.array(predicted),
+            "output_gap": np.array(max(float(np.max(np.abs(y - ys[0]))) for y in ys))}
+
+# ---------------------------------------------------------------------------
+# Prediction 3: the history of a reversal stays in the synaptic totals
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class SignedFilter(ExponentialFilter):
+    """Exponential filter with a sign: ``g(t) = sign * exp(-c t)``.
+
+    ``sign=-1`` is the *reversal* of :class:`lrtools.tasks.ExponentialFilter`:
+    the same dynamics, the opposite response.
+    """
+
+    sign: float = 1.0
+
+    def kernel(self, t: np.ndarray) -> np.ndarray:
+        """``sign * exp(-c t)``."""
+        return self.sign * np.exp(-self.c * np.asarray(t, dtype=np.float64))
+
+
+def synaptic_totals(S: np.ndarray) -> np.ndarray:
+    r"""Total synaptic strengths of rank-1 networks from their overlaps.
+
+    ``(sigma_mm, sigma_zz, sigma_uu sigma_vv)``: the mean squared input weight
+    ``|m|^2/N``, the mean squared readout weight ``|z|^2/N`` (times ``N^2``) and
+    the summed squared recurrent weight ``sum_ij W_ij^2`` of ``W = u v^T / N``.
+    All three are measurable from the synaptic matrices alone (they do not
+    change under ``u -> l u, v -> v / l``) and are loss-invisible.
+
+    Parameters
+    ----------
+    S : numpy.ndarray, shape (..., 4, 4)
+
+    Returns
+    -------
+    numpy.ndarray, shape (..., 3)
+    """
+    S = np.asarray(S, dtype=float)
+    return np.stack([S[..., 0, 0], S[..., 3, 3], S[..., 1, 1] * S[..., 2, 2]], axis=-1)
+
+
+def behaviour_features(S: np.ndarray) -> np.ndarray:
+    """``(sigma_zm, sigma_vu, sigma_zu sigma_vm)``: all a linear rank-1 network's output depends on.
+
+    Its impulse response is ``y_k = sigma_zm a^k + sigma_zu sigma_vm (lambda^k -
+    a^k) / sigma_vu`` with ``a = 1 - dt`` and ``lambda = a + dt sigma_vu``, so these
+    three numbers are its complete behaviour.
+
+    Returns
+    -------
+    numpy.ndarray, shape (..., 3)
+    """
+    S = np.asarray(S, dtype=float)
+    return np.stack([S[..., 3, 0], S[..., 2, 1], S[..., 3, 1] * S[..., 2, 0]], axis=-1)
+
+
+def reversal_cohort(
+    seed: int,
+    *,
+    population: str = "uniform",
+    n: int = 40,
+    N: int = 500,
+    c: float = 0.2,
+    eta: float = 5e-3,
+    epochs: tuple[int, int, int] = (3000, 1000, 2000),
+    dt: float = 0.05,
+    t_max: float = 20.0,
+) -> dict[str, np.ndarray]:
+    """A cohort of ``n`` animals, each trained with and without a reversal (twins).
+
+    Every start first learns A (the filter ``exp(-c t)``) for ``epochs[0]``. Twin
+    "direct" then keeps learning A for ``epochs[1] + epochs[2]``; twin "reversal"
+    learns the reversed task B (``-exp(-c t)``, :class:`SignedFilter`) for
+    ``epochs[1]`` and A again for ``epochs[2]``. Exact overlap map
+    (:func:`learn_many`).
+
+    Parameters
+    ----------
+    seed : int
+        Seed of the starting networks.
+    population : {"uniform", "diverse"}
+        ``"uniform"``: :meth:`LowRankRNN.random` networks of ``N`` neurons (unit
+        norms, cross overlaps ``O(N^-1/2)``): individuals differ only by the
+        finite-``N`` randomness. ``"diverse"``: the paper's random ``O(1)``
+        overlaps (:func:`lrtools.memory.random_overlaps`).
+
+    Returns
+    -------
+    dict
+        ``start``, ``after_A``, ``direct``, ``reversal``: overlaps ``(n, 4, 4)``;
+        ``loss_direct``, ``loss_reversal``: final losses ``(n,)``; ``loss_B``: loss
+        at the end of the reversal phase ``(n,)``.
+    """
+    if population == "uniform":
+        start = np.array([LowRankRNN.random(N, 1, "linear", seed=np.random.default_rng([seed, i]))
+                          .overlaps().matrix for i in range(n)])
+    elif population == "diverse":
+        from .memory import random_overlaps
+
+        start = random_overlaps(n, [seed, 7])
+    else:
+        raise ValueError(f"population must be 'uniform' or 'diverse', got {population!r}")
+    A = SignedFilter(c=c, dt=dt, t_max=t_max)
+    B = SignedFilter(c=c, dt=dt, t_max=t_max, sign=-1.0)
+    after_A = learn_many(start, A, epochs[0], eta)["final"]
+    mid_direct = learn_many(after_A, A, epochs[1], eta)["final"]
+    mid_reversal = learn_many(after_A, B, epochs[1], eta)["final"]
+    final = learn_many(np.concatenate([mid_direct, mid_reversal]), A, epochs[2], eta)["final"]
+    loss = final_loss(final, A)
+    return {"start": start, "after_A": after_A, "direct": final[:n], "reversal": final[n:],
+            "loss_direct": loss[:n], "loss_reversal": loss[n:],
+            "loss_B": final_loss(mid_reversal, B)}
+
+
+def final_loss(S: np.ndarray, task: Task) -> np.ndarray:
+    """Loss of linear rank-1 networks (overlaps ``S``, ``(n, 4, 4)``) on the first batch."""
+    _check_task(task)
+    batch = next(batches(task, 0))
+    return linear_loss_gamma_many(S, batch, task.loss_weights(batch[2]), task.dt)[0]
+
+
+def _cohort_job(seed: int, kw: dict) -> dict[str, np.ndarray]:
+    return reversal_cohort(seed, **kw)
+
+
+def cohort_runs(
+    seeds: Sequence[int] = (0, 1, 2, 3, 4),
+    *,
+    executor: concurrent.futures.Executor | None = None,
+    **kw,
+) -> dict[str, np.ndarray]:
+    """:func:`reversal_cohort` for several cohorts (seeds); arrays stacked along a first axis."""
+    return _stack(_map(_cohort_job, [(s, kw) for s in seeds], executor))
+
+
+def reversal_step_scan(
+    etas: Sequence[float],
+    *,
+    seed: int = 0,
+    epochs: tuple[int, int, int] = (3000, 1000, 2000),
+    eta_ref: float = 5e-3,
+    **kw,
+) -> dict[str, np.ndarray]:
+    """The reversal record (:func:`cohort_effects` ``record``) against the plasticity step.
+
+    Every phase keeps its learning time: ``epochs`` at ``eta_ref`` become
+    ``epochs * eta_ref / eta``. Other settings as in :func:`reversal_cohort`.
+
+    Returns
+    -------
+    dict
+        ``eta (n,)``, ``record (n, 3)``, ``record_negative (n, 3)``.
+    """
+    out: dict[str, list] = {"record": [], "record_negative": []}
+    for eta in etas:
+        scaled = tuple(int(round(e * eta_ref / eta)) for e in epochs)
+        data = reversal_cohort(seed, eta=float(eta), epochs=scaled, **kw)
+        Td, Tr = synaptic_totals(data["direct"]), synaptic_totals(data["reversal"])
+        rel = (Tr - Td) / Td
+        out["record"].append(rel.mean(axis=0))
+        out["record_negative"].append((rel < 0).mean(axis=0))
+    return {"eta": np.asarray(etas, dtype=float), **{k: np.array(v) for k, v in out.items()}}
+
+
+def cohens_d(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``(mean(b) - mean(a)) / pooled sd`` along the first axis (two independent groups)."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    pooled = np.sqrt(0.5 * (a.var(axis=0, ddof=1) + b.var(axis=0, ddof=1)))
+    return (b.mean(axis=0) - a.mean(axis=0)) / pooled
+
+
+def decode_groups(
+    Fa: np.ndarray,
+    Fb: np.ndarray,
+    *,
+    noise: float = 0.0,
+    n_splits: int = 100,
+    train_fraction: float = 0.75,
+    seed: int = 0,
+) -> np.ndarray:
+    """Cross-validated accuracy of telling two groups of individuals apart from features.
+
+    Each split draws a fresh multiplicative measurement noise (every feature of
+    every individual is multiplied by ``1 + noise * xi``), puts a random
+    ``train_fraction`` of the individuals in the training set, standardises with
+    its mean and sd, fits an L2 logistic regression (scikit-learn, ``C = 1``)
+    and scores the held-out individuals (chance: 0.5 for equal groups).
+
+    Parameters
+    ----------
+    Fa, Fb : numpy.ndarray, shape (n_a, f) and (n_b, f)
+        Features of the two groups (different individuals).
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_splits,)
+        Test accuracy of each split.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    F = np.concatenate([np.asarray(Fa, dtype=float), np.asarray(Fb, dtype=float)])
+    y = np.r_[np.zeros(len(Fa)), np.ones(len(Fb))]
+    n = len(F)
+    k = int(round(train_fraction * n))
+    if not 2 <= k <= n - 1:
+        raise ValueError(f"train_fraction={train_fraction} leaves no test or training set")
+    rng = np.random.default_rng(seed)
+    acc = np.empty(n_splits)
+    for s in range(n_splits):
+        order = rng.permutation(n)
+        tr, te = order[:k], order[k:]
+        Fs = F * (1.0 + noise * rng.standard_normal(F.shape))
+        if len(np.unique(y[tr])) < 2:
+            acc[s] = 0.5
+            continue
+        mu, sd = Fs[tr].mean(axis=0), Fs[tr].std(axis=0)
+        sd[sd == 0] = 1.0
+        clf = LogisticRegression(C=1.0).fit((Fs[tr] - mu) / sd, y[tr])
+        acc[s] = clf.score((Fs[te] - mu) / sd, y[te])
+    return acc
+
+
+def cohort_effects(
+    data: Mapping[str, np.ndarray], *, noise: float = 0.01, n_splits: int = 100, seed: int = 0
+) -> dict[str, np.ndarray]:
+    """Effect sizes of the reversal history in one cohort (:func:`reversal_cohort`).
+
+    The record compares the twins of each animal; the group comparison takes the
+    direct twins of the first half of the animals and the reversal twins of the
+    second half (two groups of different individuals, as in a lab).
+
+    Returns
+    -------
+    dict
+        ``record (3,)``: mean paired relative change of :func:`synaptic_totals`,
+        reversal vs direct; ``record_negative (3,)``: fraction of animals with a
+        lower total after the reversal; ``d (3,)``: :func:`cohens_d` between the
+        groups; ``acc_totals``, ``acc_behaviour``: mean decoding accuracy
+        (:func:`decode_groups`) from the totals and from
+        :func:`behaviour_features`, with relative measurement noise ``noise``;
+        ``behaviour_gap``: largest paired difference of the behaviour features.
+    """
+    Td, Tr = synaptic_totals(data["direct"]), synaptic_totals(data["reversal"])
+    rel = (Tr - Td) / Td
+    h = len(Td) // 2
+    return {
+        "record": rel.mean(axis=0),
+        "record_negative": (rel < 0).mean(axis=0),
+        "d": cohens_d(Td[:h], Tr[h:]),
+        "acc_totals": np.array(decode_groups(Td[:h], Tr[h:], noise=noise, n_splits=n_splits,
+                                             seed=seed).mean()),
+        "acc_behaviour": np.array(decode_groups(
+            behaviour_features(data["direct"][:h]), behaviour_features(data["reversal"][h:]),
+            noise=noise, n_splits=n_splits, seed=seed).mean()),
+        "behaviour_gap": np.array(np.max(np.abs(behaviour_features(data["reversal"])
+                                                - behaviour_features(data["direct"])))),
+    }
+# ---------------------------------------------------------------------------
+# Prediction 4: the per-neuron balance law
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Balance:
+    """Per-neuron balance between outgoing and incoming weight changes.
+
+    Attributes
+    ----------
+    d_out, d_in : numpy.ndarray, shape (N,)
+        ``Delta(z_i^2 + v_i^2)`` and ``Delta(m_i^2 + u_i^2)`` for every neuron.
+    slope : float
+        Least-squares slope of ``d_out`` against ``d_in`` through the origin (1 if
+        the law holds).
+    correlation : float
+        Pearson correlation of ``d_out`` and ``d_in`` across neurons.
+    violation : float
+        ``sum_i |d_out_i - d_in_i| / sum_i |d_in_i|``: 0 if the law holds.
+    total_ratio : float
+        ``sum_i d_out_i / sum_i d_in_i``, the population-level balance.
+    """
+
+    d_out: np.ndarray
+    d_in: np.ndarray
+    slope: float
+    correlation: float
+    violation: float
+    total_ratio: float
+
+
+def balance(X0: np.ndarray, X1: np.ndarray, names: Sequence[str] = NAMES) -> Balance:
+    r"""Balance of the weight changes from vectors ``X0`` to ``X1`` (each ``(N, k)``).
+
+    ``d_out_i = Delta(sum over left vectors z, v of x_i^2)`` and ``d_in_i =
+    Delta(sum over right vectors m, u of x_i^2)``; under the gradient flow of a
+    linear network ``d_out - d_in = Delta K_ii = 0`` exactly.
+    """
+    X0, X1 = np.asarray(X0, dtype=float), np.asarray(X1, dtype=float)
+    if X0.shape != X1.shape or X0.ndim != 2 or X0.shape[1] != len(names):
+        raise ValueError(f"vector arrays {X0.shape}, {X1.shape} do not match names {names}")
+    d = X1**2 - X0**2
+    left = np.array([n[0] in "zv" for n in names])
+    d_out, d_in = d[:, left].sum(axis=1), d[:, ~left].sum(axis=1)
+    if not np.any(d_in):
+        raise ValueError("the incoming weights did not change: no balance to measure")
+    return Balance(
+        d_out=d_out,
+        d_in=d_in,
+        slope=float(d_out @ d_in / (d_in @ d_in)),
+        correlation=float(np.corrcoef(d_out, d_in)[0, 1]),
+        violation=float(np.abs(d_out - d_in).sum() / np.abs(d_in).sum()),
+        total_ratio=float(d_out.sum() / d_in.sum()),
+    )
+
+
+@dataclass(frozen=True)
+class PlasticityRule:
+    """A plasticity rule for :func:`balance_runs`.
+
+    Parameters
+    ----------
+    optimizer : {"gd", "adam"}
+        Gradient descent (rate ``N eta``) or Adam (per-synapse adaptive).
+    eta : float
+        Learning rate.
+    weight_noise : float
+        Synaptic noise per entry and epoch.
+    phi : {"linear", "erf"}
+        Nonlinearity of the network (erf runs the ``N``-dimensional network).
+    """
+
+    optimizer: str = "gd"
+    eta: float = 5e-3
+    weight_noise: float = 0.0
+    phi: str = "linear"
+
+
+#: The rules compared in chapter 5 (label: rule).
+PLASTICITY_RULES: dict[str, PlasticityRule] = {
+    "gradient, eta 5e-3": PlasticityRule("gd", 5e-3),
+    "gradient, eta 2.5e-3": PlasticityRule("gd", 2.5e-3),
+    "gradient + noise 1e-3": PlasticityRule("gd", 5e-3, 1e-3),
+    "gradient + noise 3e-3": PlasticityRule("gd", 5e-3, 3e-3),
+    "Adam, lr 1e-3": PlasticityRule("adam", 1e-3),
+    "gradient, erf network": PlasticityRule("gd", 5e-3, 0.0, "erf"),
+}
+
+
+def _balance_job(rule: PlasticityRule, N: int, seed: int, learning_time: float,
+                 task: Task) -> dict[str, np.ndarray]:
+    # Adam: as many epochs as gradient descent at eta = 5e-3
+    epochs = round(learning_time / (rule.eta if rule.optimizer == "gd" else 5e-3))
+    net = LowRankRNN.random(N=N, rank=1, phi=rule.phi, seed=seed)
+    X0 = net.X.copy()
+    if rule.phi == "linear":
+        r = train_many(X0[None], task, epochs, rule.eta, rule.optimizer, seeds=[seed],
+                       weight_noise=rule.weight_noise)
+        X1, final_loss_ = r["X"][0], float(r["loss"][-1, 0])
+    else:
+        hist = train(net, task, epochs, rule.eta, rule.optimizer, seed=seed,
+                     weight_noise=rule.weight_noise, progress=False)
+        X1, final_loss_ = net.X, float(hist.loss[-1])
+    b = balance(X0, X1)
+    return {"slope": b.slope, "correlation": b.correlation, "violation": b.violation,
+            "total_ratio": b.total_ratio, "final_loss": final_loss_, "d_out": b.d_out,
+            "d_in": b.d_in}
+
+
+def balance_runs(
+    rules: Mapping[str, PlasticityRule] | None = None,
+    *,
+    seeds: Sequence[int] = (0, 1, 2, 3, 4),
+    N: int = 500,
+    learning_time: float = 5.0,
+    task: Task | None = None,
+    executor: concurrent.futures.Executor | None = None,
+) -> dict[str, dict[str, np.ndarray]]:
+    """Train under several plasticity rules and measure the balance, per seed.
+
+    Each rule trains a fresh random rank-1 network (one per seed) on the task
+    (default: the exponential filter ``c = 0.2``) for ``learning_time`` in units
+    of ``eta * epochs`` (Adam: the epochs of gradient descent at ``eta = 5e-3``).
+    Linear networks are trained with :func:`train_many` (equal to
+    :func:`lrtools.train`), erf networks with :func:`lrtools.train`.
+
+    Parameters
+    ----------
+    rules : mapping, optional
+        ``{label: PlasticityRule}``; default :data:`PLASTICITY_RULES`.
+    seeds : sequence of int
+        One network (and noise stream) per seed.
+    N : int
+        Neurons.
+    learning_time : float
+        ``eta * epochs`` of each run.
+    executor : concurrent.futures.Executor, optional
+        Runs the (rule, seed) jobs, e.g. a ``ProcessPoolExecutor``; serial when
+        omitted.
+
+    Returns
+    -------
+    dict
+        ``{label: {"slope": (n_seeds,), "correlation", "violation", "total_ratio",
+        "final_loss", "d_out": (n_seeds, N), "d_in": (n_seeds, N)}}``.
+    """
+    rules = dict(PLASTICITY_RULES if rules is None else rules)
+    task = task or ExponentialFilter(c=0.2, dt=0.05, t_max=20.0)
+    jobs = [(label, seed) for label in rules for seed in seeds]
+    results = _map(_balance_job, [(rules[label], N, seed, learning_time, task)
+                                  for label, seed in jobs], executor)
+    out: dict[str, list] = {label: [] for label in rules}
+    for (label, _), res in zip(jobs, results, strict=True):
+        out[label].append(res)
+    return {label: _stack(res) for label, res in out.items()}
+# ---------------------------------------------------------------------------
+# Prediction 5: synaptic noise buries the invisible memory, weight decay erases it
+# ---------------------------------------------------------------------------
+
+#: Loss-invisible overlaps of a linear rank-1 network (order of ``Overlaps.invisible``).
+INVISIBLE = ("zv", "mu", "zz", "vv", "mm", "uu")
+_INV_IDX = [(NAMES.index(k[0]), NAMES.index(k[1])) for k in INVISIBLE]
+
+
+def invisible_values(S: np.ndarray) -> np.ndarray:
+    """The six invisible overlaps (:data:`INVISIBLE`) of ``S`` ``(..., 4, 4)`` -> ``(..., 6)``."""
+    S = np.asarray(S, dtype=float)
+    return np.stack([S[..., i, j] for i, j in _INV_IDX], axis=-1)
+
+
+def _direction_matrix(e: np.ndarray) -> np.ndarray:
+    """Symmetric ``E`` with ``tr(E S) = e . invisible_values(S)``."""
+    E = np.zeros((4, 4))
+    for w, (i, j) in zip(np.asarray(e, dtype=float), _INV_IDX, strict=True):
+        if i == j:
+            E[i, i] += w
+        else:
+            E[i, j] += w / 2
+            E[j, i] += w / 2
+    return E
+
+
+def diffusion_rate(S: np.ndarray, e: np.ndarray, s: float, N: int) -> float:
+    r"""Variance added per epoch to ``p = e . invisible(S)`` by synaptic noise ``s``.
+
+    Noise ``s xi`` on the vectors changes ``S`` by ``(s/N)(X^T xi + xi^T X) +
+    O(s^2)``, so ``p = tr(E S)`` changes by ``(2 s / N) tr(E X^T xi)``, of variance
+
+    .. math:: \frac{4 s^2}{N}\, \operatorname{tr}(E S E).
+
+    This ignores how learning reacts to the noise (it restores the visible
+    overlaps, which may move the invisible ones too); the chapter compares it
+    with the measured rate.
+    """
+    E = _direction_matrix(e)
+    return float(4.0 * s * s / N * np.trace(E @ np.asarray(S, dtype=float) @ E))
+
+
+def memory_pair(
+    S0: np.ndarray,
+    *,
+    c: tuple[float, float] = (0.2, 0.4),
+    epochs: tuple[int, int, int] = (3000, 1000, 1000),
+    eta: float = 5e-3,
+    dt: float = 0.05,
+    t_max: float = 20.0,
+) -> dict[str, np.ndarray]:
+    """The histories A, A, A and A, B, A from ``S0`` (exact map), as in chapter 4.
+
+    Returns
+    -------
+    dict
+        ``aaa``, ``aba``: final overlaps ``(4, 4)``; ``D0``: the distance of their
+        invisible overlaps (Euclidean); ``function_gap``: largest difference of
+        :func:`behaviour_features`.
+    """
+    tA, tB = (ExponentialFilter(c=ci, dt=dt, t_max=t_max) for ci in c)
+    S = learn_many(np.asarray(S0, dtype=float)[None], tA, epochs[0], eta)["final"]
+    mid = np.concatenate([learn_many(S, tA, epochs[1], eta)["final"],
+                          learn_many(S, tB, epochs[1], eta)["final"]])
+    end = learn_many(mid, tA, epochs[2], eta)["final"]
+    return {"aaa": end[0], "aba": end[1],
+            "D0": np.array(np.linalg.norm(invisible_values(end[1]) - invisible_values(end[0]))),
+            "function_gap": np.array(np.max(np.abs(behaviour_features(end[1])
+                                                   - behaviour_features(end[0]))))}
+
+
+def _burial_job(S_a, S_b, s, N, n_rep, task, eta, horizon, n_points, seed):
+    d = invisible_values(S_b) - invisible_values(S_a)
+    D0 = float(np.linalg.norm(d))
+    e = d / D0
+    rate = diffusion_rate(0.5 * (S_a + S_b), e, s, N)
+    every = max(int(np.ceil(horizon * D0**2 / rate / n_points)), 1)
+    S = np.concatenate([np.repeat(S_a[None], n_rep, 0), np.repeat(S_b[None], n_rep, 0)])
+    r = learn_many(S, task, every * n_points, eta, weight_noise=s, N=N,
+                   noise_seed=[seed, N, int(round(s * 1e9))], record_every=every)
+    p = invisible_values(r["overlaps"]) @ e  # (n_rec, 2 n_rep)
+    return {"epoch": r["epoch"], "proj": p.reshape(len(p), 2, n_rep), "rate": np.array(rate)}
+
+
+def noise_burial(
+    S_a: np.ndarray,
+    S_b: np.ndarray,
+    stds: Sequence[float],
+    *,
+    N: int | Sequence[int] = 500,
+    n_rep: int = 64,
+    task: Task | None = None,
+    eta: float = 5e-3,
+    horizon: float = 4.0,
+    n_points: int = 60,
+    seed: int = 0,
+    executor: concurrent.futures.Executor | None = None,
+) -> dict[str, np.ndarray]:
+    """Two memories under synaptic noise: ``n_rep`` individuals per history keep learning A.
+
+    Both groups start from their history's end state (``S_a``, ``S_b``) and keep
+    learning ``task`` (default: the filter ``c = 0.2``) with synaptic noise ``s``
+    per vector entry and epoch, simulated exactly in overlap space
+    (:func:`learn_many`), each individual with its own noise. The record is read
+    along ``e``, the unit vector of the initial invisible difference. Each run
+    lasts ``horizon`` times the predicted lifetime ``D0^2 / diffusion_rate``.
+
+    Parameters
+    ----------
+    S_a, S_b : numpy.ndarray, shape (4, 4)
+        End states of the two histories (:func:`memory_pair`).
+    stds : sequence of float
+        Noise amplitudes ``s``.
+    N : int or sequence of int
+        Neurons; a sequence (one per ``s``) scans ``N``.
+    executor : concurrent.futures.Executor, optional
+        Runs the noise levels in parallel.
+
+    Returns
+    -------
+    dict
+        ``std (n_s,)``, ``N (n_s,)``, ``epoch (n_s, n_points + 1)``, ``proj (n_s,
+        n_points + 1, 2, n_rep)`` (group 0: ``S_a``), ``rate (n_s,)`` (predicted
+        variance per epoch), ``D0``, ``direction (6,)``.
+    """
+    task = task or ExponentialFilter(c=0.2)
+    S_a, S_b = np.asarray(S_a, dtype=float), np.asarray(S_b, dtype=float)
+    stds = [float(s) for s in stds]
+    Ns = [int(N)] * len(stds) if np.ndim(N) == 0 else [int(x) for x in N]
+    if len(Ns) != len(stds):
+        raise ValueError(f"{len(stds)} noise levels need {len(stds)} values of N, got {len(Ns)}")
+    res = _map(_burial_job, [(S_a, S_b, s, n, n_rep, task, eta, horizon, n_points, seed)
+                             for s, n in zip(stds, Ns, strict=True)], executor)
+    d = invisible_values(S_b) - invisible_values(S_a)
+    return {"std": np.array(stds), "N": np.array(Ns), **_stack(res),
+            "D0": np.array(np.linalg.norm(d)), "direction": d / np.linalg.norm(d)}
+
+
+def _lifetimes(proj: np.ndarray, epoch: np.ndarray, D0: float) -> np.ndarray:
+    """Lifetime ``D0^2 / v1`` from the pooled within-group variance ``v(t) ~ v1 t``."""
+    var = 0.5 * (proj[..., 0, :].var(axis=-1, ddof=1) + proj[..., 1, :].var(axis=-1, ddof=1))
+    v1 = (var @ epoch) / (epoch @ epoch)
+    return D0**2 / v1
+
+
+def lifetime_fit(data: Mapping[str, np.ndarray], *, n_boot: int = 200,
+                 seed: int = 0) -> dict[str, np.ndarray]:
+    r"""Lifetimes of the memory in :func:`noise_burial` runs, with bootstrap samples.
+
+    Within each group the record spreads as ``v(t) = v_1 t``; ``v_1`` is fitted
+    by least squares through the origin, and the lifetime is the time at which
+    the spread reaches the initial record, ``t* = D_0^2 / v_1`` (``d' = 1`` if
+    the mean difference stays ``D_0``). Bootstrap: individuals resampled with
+    replacement within each group.
+
+    Returns
+    -------
+    dict
+        ``t_star (n_s,)``, ``t_boot (n_boot, n_s)``, ``t_pred (n_s,)``
+        (``D_0^2`` over the predicted rate), ``signal (n_s, n_rec)``: mean
+        difference over ``D_0``; ``dprime (n_s, n_rec)``; ``retention (n_s,)``:
+        mean of ``signal`` over the second half of each run.
+    """
+    proj, epoch, D0 = data["proj"], data["epoch"], float(data["D0"])
+    n_s, n_rec, _, n_rep = proj.shape
+    t_star = np.array([_lifetimes(proj[i], epoch[i], D0) for i in range(n_s)])
+    rng = np.random.default_rng(seed)
+    boot = np.empty((n_boot, n_s))
+    for b in range(n_boot):
+        idx = rng.integers(0, n_rep, size=(2, n_rep))
+        for i in range(n_s):
+            p = np.stack([proj[i][:, 0, idx[0]], proj[i][:, 1, idx[1]]], axis=1)
+            boot[b, i] = _lifetimes(p, epoch[i], D0)
+    signal = (proj[:, :, 1].mean(axis=-1) - proj[:, :, 0].mean(axis=-1)) / D0
+    sd = np.sqrt(0.5 * (proj[:, :, 0].var(axis=-1, ddof=1) + proj[:, :, 1].var(axis=-1, ddof=1)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dprime = np.where(sd > 0, signal * D0 / sd, np.inf)
+    late = slice(n_rec // 2, None)
+    return {"t_star": t_star, "t_boot": boot, "t_pred": D0**2 / data["rate"],
+            "signal": signal, "dprime": dprime, "retention": signal[:, late].mean(axis=1)}
+
+
+def fit_exponent(x: np.ndarray, t: np.ndarray, t_boot: np.ndarray | None = None,
+                 ci: float = 0.95) -> dict[str, float]:
+    """Slope of ``log t`` against ``log x``, with a bootstrap interval from ``t_boot``.
+
+    Returns
+    -------
+    dict
+        ``exponent``, ``low``, ``high`` (percentile interval of the bootstrap
+        slopes; NaN without ``t_boot``).
+    """
+    lx = np.log(np.asarray(x, dtype=float))
+    slope = float(np.polyfit(lx, np.log(np.asarray(t, dtype=float)), 1)[0])
+    if t_boot is None:
+        return {"exponent": slope, "low": float("nan"), "high": float("nan")}
+    slopes = np.polyfit(lx, np.log(np.asarray(t_boot, dtype=float)).T, 1)[0]
+    a = (1 - ci) / 2
+    return {"exponent": slope, "low": float(np.quantile(slopes, a)),
+            "high": float(np.quantile(slopes, 1 - a))}
+
+
+def weight_decay_erasure(
+    S_a: np.ndarray,
+    S_b: np.ndarray,
+    weight_decays: Sequence[float],
+    *,
+    task: Task | None = None,
+    eta: float = 5e-3,
+    e_folds: float = 6.0,
+    n_points: int = 100,
+) -> dict[str, np.ndarray]:
+    """The invisible distance of two histories while both keep learning with weight decay.
+
+    Each run lasts ``e_folds`` predicted e-foldings, ``-2 log(1 - eta w)`` per
+    epoch (chapter 4, :func:`lrtools.memory.predicted_decay_rate`); the fitted
+    rate uses the second half of each run.
+
+    Returns
+    -------
+    dict
+        ``weight_decay (n_w,)``, ``epoch (n_w, n_points + 1)``, ``distance (n_w,
+        n_points + 1)``, ``predicted_rate (n_w,)`` and ``fitted_rate (n_w,)``
+        (per epoch).
+    """
+    task = task or ExponentialFilter(c=0.2)
+    S = np.stack([np.asarray(S_a, dtype=float), np.asarray(S_b, dtype=float)])
+    out: dict[str, list] = {"epoch": [], "distance": [], "predicted_rate": [], "fitted_rate": []}
+    for w in weight_decays:
+        rate = float(-2.0 * np.log1p(-eta * w))
+        every = max(int(np.ceil(e_folds / rate / n_points)), 1)
+        r = learn_many(S, task, every * n_points, eta, weight_decay=w, record_every=every)
+        inv = invisible_values(r["overlaps"])
+        dist = np.linalg.norm(inv[:, 1] - inv[:, 0], axis=-1)
+        late = slice(n_points // 2, None)
+        fitted = -np.polyfit(r["epoch"][late], np.log(dist[late]), 1)[0]
+        out["epoch"].append(r["epoch"])
+        out["distance"].append(dist)
+        out["predicted_rate"].append(rate)
+        out["fitted_rate"].append(fitted)
+    return {"weight_decay": np.asarray(weight_decays, dtype=float),
+            **{k: np.array(v) for k, v in out.items()}}
+
+
+# ---------------------------------------------------------------------------
+# Plots (matplotlib is imported inside, as in lrtools.plotting)
+# ---------------------------------------------------------------------------
+
+
+def _effect_strip(ax, values: Mapping[str, np.ndarray], *, colors=None, ref: float | None = None,
+                  log: bool = False):
+    """One column per label: the values (dots, one per seed) and their mean +- sd."""
+    from .plotting import PALETTE
+
+    rng = np.random.default_rng(0)
+    for i, v in enumerate(values.values()):
+        v = np.asarray(v, dtype=float)
+        col = (colors or PALETTE)[i % len(colors or PALETTE)]
+        ax.scatter(i + 0.08 * rng.standard_normal(len(v)), v, s=14, color=col, alpha=0.7,
+                   edgecolors="none", zorder=3)
+        ax.errorbar(i + 0.3, v.mean(), yerr=v.std(ddof=1) if len(v) > 1 else 0, fmt="o",
+                    color="0.15", ms=4, capsize=3, zorder=4)
+    if ref is not None:
+        ax.axhline(ref, color="0.5", lw=0.8, ls=":")
+    ax.set_xticks(range(len(values)), list(values), fontsize="small")
+    ax.set_xlim(-0.5, len(values) - 0.3)
+    if log:
+        ax.set_yscale("log")
+    return ax
+
+
+def plot_family(axes, data: Mapping[str, np.ndarray], effects: Mapping[str, np.ndarray], *,
+                base: int = 0):
+    """Prediction 1 on three axes: loss curves, speed vs time, effect sizes over bases.
+
+    ``data`` from :func:`family_runs`, ``effects`` from :func:`family_effects`.
+    """
+    import matplotlib as mpl
+
+    from .plotting import PALETTE
+
+    speed, loss = data["speed"][base], data["loss"][base]
+    t_early = data["time"][base, 0]
+    crit = float(data["criteria"][base, 0])
+    ax = axes[0]
+    norm = mpl.colors.Normalize(speed.min(), speed.max())
+    cmap = mpl.colormaps["viridis"]
+    epochs = np.arange(loss.shape[0])
+    for i in np.argsort(speed)[:: max(len(speed) // 40, 1)]:
+        ax.plot(epochs, loss[:, i] / loss[0, i], color=cmap(norm(speed[i])), lw=0.8, alpha=0.8)
+    ax.axhline(crit, color="0.3", lw=0.8, ls=":")
+    ax.set(yscale="log", xscale="symlog", xlabel="epoch", ylabel="loss / initial loss",
+           xlim=(0, epochs[-1]), ylim=(1e-6, 1.5))
+    ax.figure.colorbar(mpl.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, shrink=0.8,
+                       label="predicted initial speed")
+    ax = axes[1]
+    ax.scatter(speed, t_early, s=10, color=PALETTE[0], alpha=0.6, edgecolors="none")
+    ax.set(xlabel=r"predicted initial speed $\eta\,\mathrm{tr}(\Gamma S\Gamma)$",
+           ylabel=f"epochs to {crit:g} of the initial loss")
+    _effect_strip(axes[2], {"slow / fast\n(predicted)": effects["speed_ratio"],
+                            "slow / fast\n(measured)": effects["spread_ratio"]}, ref=1.0)
+    axes[2].set_ylabel("ratio of mean epochs to criterion")
+    return axes
+
+
+def plot_noise_separation(axes, check: Mapping[str, np.ndarray], effects: Mapping[str, np.ndarray],
+                          t: np.ndarray):
+    """Prediction 2: simulated and predicted output variance; spread in two kinds of family."""
+    from .plotting import PALETTE, SIM, THEORY
+
+    ax = axes[0]
+    labels = ("least sensitive", "most sensitive")
+    for i in range(len(check["sampled"])):
+        ax.plot(t, check["sampled"][i], color=PALETTE[i], label=labels[i % 2], **SIM)
+        ax.plot(t, check["predicted"][i], **THEORY | {"label": "formula" if i else None})
+    ax.set(xlabel="time", ylabel="output variance")
+    ax.legend(fontsize="x-small")
+    _effect_strip(axes[1], {"trained\nfamilies": effects["noise_ratio"],
+                            "untrained\nfamilies": effects["noise_ratio_random"]},
+                  colors=[PALETTE[2], PALETTE[7]], ref=1.0)
+    axes[1].set_ylabel("output variance, top / bottom quartile")
+    return axes
+
+
+def plot_noise_speed(ax, data: Mapping[str, np.ndarray], effects: Mapping[str, np.ndarray]):
+    """Prediction 6: noise sensitivity against time to criterion, every family (rank-normalised)."""
+    from scipy.stats import rankdata
+
+    from .plotting import PALETTE
+
+    n_b = len(data["noise"])
+    for b in range(n_b):
+        x = rankdata(data["noise"][b]) / data["noise"].shape[1]
+        y = rankdata(data["time"][b, 0]) / data["noise"].shape[1]
+        ax.scatter(x, y, s=6, alpha=0.5, color=PALETTE[b % len(PALETTE)], edgecolors="none",
+                   label=rf"base {b}: $\rho$ = {effects['rho_noise_time'][b]:.2f}")
+    ax.set(xlabel="output variance under noise (rank in family)",
+           ylabel="epochs to criterion (rank in family)")
+    ax.legend(fontsize="xx-small", markerscale=2)
+    return ax
+
+
+def plot_cohort(axes, cohorts: Mapping[str, Mapping[str, np.ndarray]],
+                effects: Mapping[str, Mapping[str, np.ndarray]], eta_scan: Mapping | None = None):
+    """Prediction 3: paired change of the synaptic totals, decoding accuracy, step-size scaling.
+
+    ``cohorts[population]`` from :func:`cohort_runs`; ``effects[population]``: the
+    :func:`cohort_effects` values stacked over cohorts; ``eta_scan``: ``eta (n,)``
+    and ``record (n, 3)``.
+    """
+    from .plotting import PALETTE
+
+    names = (r"$|m|^2$", r"$|z|^2$", r"$\sum W_{ij}^2$")
+    ax = axes[0]
+    rng = np.random.default_rng(0)
+    for j, (pop, data) in enumerate(cohorts.items()):
+        T_d, T_r = synaptic_totals(data["direct"][0]), synaptic_totals(data["reversal"][0])
+        rel = 100 * (T_r - T_d) / T_d
+        for k in range(3):
+            x = 3 * j + k + 0.1 * rng.standard_normal(len(rel))
+            ax.scatter(x, rel[:, k], s=8, alpha=0.6, color=PALETTE[k], edgecolors="none",
+                       label=names[k] if j == 0 else None)
+        ax.text(3 * j + 1, 1.0, pop, transform=ax.get_xaxis_transform(), ha="center",
+                va="top", fontsize="small")
+    ax.axhline(0, color="0.4", lw=0.8)
+    ax.set_xticks([])
+    ax.set_ylabel("reversal vs direct twin (%)")
+    ax.legend(fontsize="x-small", loc="lower left")
+    ax = axes[1]
+    vals = {}
+    for pop, e in effects.items():
+        vals[f"{pop}\nconnectivity"] = e["acc_totals"]
+        vals[f"{pop}\nbehaviour"] = e["acc_behaviour"]
+    _effect_strip(ax, vals, colors=[PALETTE[3], PALETTE[7]] * len(effects), ref=0.5)
+    ax.set_ylabel("decoding accuracy (new individuals)")
+    ax.set_ylim(0.3, 1.02)
+    ax.tick_params(axis="x", labelsize="x-small")
+    if eta_scan is not None:
+        ax = axes[2]
+        for k in range(3):
+            ax.loglog(eta_scan["eta"], -100 * eta_scan["record"][:, k], "o-", color=PALETTE[k],
+                      label=names[k])
+        ax.set(xlabel=r"plasticity step $\eta$", ylabel="decrease after reversal (%)")
+        ax.legend(fontsize="x-small")
+    return axes
+
+
+def plot_balance(axes, runs: Mapping[str, Mapping[str, np.ndarray]], examples: Sequence[str],
+                 *, seed_index: int = 0):
+    """Prediction 4: per-neuron scatter for ``examples`` (one axis each), violation per rule (last).
+
+    ``runs`` from :func:`balance_runs` (several calls merged).
+    """
+    from .plotting import PALETTE
+
+    for ax, label in zip(axes[:-1], examples, strict=False):
+        r = runs[label]
+        d_in, d_out = r["d_in"][seed_index], r["d_out"][seed_index]
+        lim = np.max(np.abs(np.concatenate([d_in, d_out])))
+        ax.plot([-lim, lim], [-lim, lim], color="0.5", lw=0.8, ls="--")
+        ax.scatter(d_in, d_out, s=4, alpha=0.5, color=PALETTE[0], edgecolors="none")
+        ax.set(xlabel=r"$\Delta(m_i^2 + u_i^2)$", ylabel=r"$\Delta(z_i^2 + v_i^2)$",
+               title=f"{label}\nslope {r['slope'][seed_index]:.2f}, "
+                     f"corr {r['correlation'][seed_index]:.2f}")
+        ax.set_aspect("equal", adjustable="datalim")
+    _effect_strip(axes[-1], {k.replace(", ", "\n"): v["violation"] for k, v in runs.items()},
+                  log=True)
+    axes[-1].set_ylabel("violation of the balance")
+    axes[-1].tick_params(axis="x", labelsize="xx-small", rotation=0)
+    return axes
+
+
+def plot_burial(axes, burial: Mapping[str, np.ndarray], fit: Mapping[str, np.ndarray], *,
+                show: int = 0, n_lines: int = 12, N_scan: Mapping | None = None,
+                decay: Mapping | None = None):
+    """Prediction 5: individuals under noise, d' against scaled time, lifetime scaling, decay.
+
+    ``burial``/``fit`` from :func:`noise_burial`/:func:`lifetime_fit` (a scan over
+    the noise); ``N_scan``: the same two for a scan over ``N``; ``decay``:
+    :func:`weight_decay_erasure`.
+    """
+    from .plotting import PALETTE
+
+    D0 = float(burial["D0"])
+    ep, p = burial["epoch"][show], burial["proj"][show]
+    ax = axes[0]
+    ref = p[0, 0, 0]
+    for g, col in ((0, PALETTE[0]), (1, PALETTE[3])):
+        for r in range(n_lines):
+            ax.plot(ep, (p[:, g, r] - ref) / D0, color=col, lw=0.5, alpha=0.4)
+        ax.plot(ep, (p[:, g].mean(axis=-1) - ref) / D0, color=col, lw=2.5,
+                label=("A, A, A" if g == 0 else "A, B, A") + " (mean)")
+    ax.set(xlabel="epochs with synaptic noise", ylabel=r"record along $e$ / $D_0$",
+           title=f"s = {burial['std'][show]:g}")
+    ax.legend(fontsize="x-small")
+    ax = axes[1]
+    for i, s in enumerate(burial["std"]):
+        x = burial["epoch"][i] / fit["t_pred"][i]
+        ax.plot(x[1:], fit["dprime"][i, 1:], color=PALETTE[i % len(PALETTE)], lw=1.5,
+                label=f"s = {s:g}")
+    xx = np.linspace(0.05, x[-1], 100)
+    ax.plot(xx, 1 / np.sqrt(xx), color="0.1", lw=1.0, ls="--", label=r"$(t/t^*_{pred})^{-1/2}$")
+    ax.axhline(1, color="0.5", lw=0.8, ls=":")
+    ax.set(xscale="log", yscale="log", xlabel=r"epochs / predicted lifetime",
+           ylabel=r"$d'$ between the histories")
+    ax.legend(fontsize="xx-small")
+    ax = axes[2]
+    lo, hi = np.quantile(fit["t_boot"], [0.025, 0.975], axis=0)
+    s = burial["std"]
+    ax.errorbar(s, fit["t_star"], yerr=[fit["t_star"] - lo, hi - fit["t_star"]], fmt="o",
+                color=PALETTE[3], capsize=3, label=f"measured, N = {int(burial['N'][0])}")
+    ax.plot(s, fit["t_pred"], color="0.1", lw=1.0, ls="--", label=r"$D_0^2 N / (4 s^2 e^\top S e)$")
+    ax.set(xscale="log", yscale="log", xlabel="synaptic noise s (per entry and epoch)",
+           ylabel=r"lifetime $t^*$ (epochs)")
+    ax.legend(fontsize="x-small")
+    if N_scan is not None:
+        inset = ax.inset_axes([0.58, 0.58, 0.38, 0.38])
+        b, f = N_scan
+        lo, hi = np.quantile(f["t_boot"], [0.025, 0.975], axis=0)
+        inset.errorbar(b["N"], f["t_star"], yerr=[f["t_star"] - lo, hi - f["t_star"]], fmt="o",
+                       color=PALETTE[0], capsize=2, ms=3)
+        inset.plot(b["N"], f["t_pred"], color="0.1", lw=0.8, ls="--")
+        inset.set(xscale="log", yscale="log")
+        inset.set_xlabel("N", fontsize="x-small")
+        inset.tick_params(labelsize="xx-small")
+    if decay is not None:
+        ax = axes[3]
+        for i, w in enumerate(decay["weight_decay"]):
+            e, d = decay["epoch"][i], decay["distance"][i]
+            ax.plot(e, d / D0, color=PALETTE[i], lw=1.8, label=f"w = {w:g}")
+            ax.plot(e, np.exp(-decay["predicted_rate"][i] * e), color="0.1", lw=0.8, ls="--")
+        ax.set(yscale="log", xlabel="epochs with weight decay",
+               ylabel=r"invisible distance / $D_0$")
+        ax.legend(fontsize="x-small")
+    return axes
