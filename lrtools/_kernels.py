@@ -141,8 +141,13 @@ def dphi_array(code, x):
 # ---------------------------------------------------------------------------
 
 
-def _net_forward(X, iM, iU, iV, iZ, x, dt, code):
-    """Outputs ``y (B, T, n_out)`` and coordinates ``kap (B, T+1, d)``."""
+def _net_forward(X, iM, iU, iV, iZ, x, dt, code, A, P):
+    """Outputs ``y (B, T, n_out)`` and coordinates ``kap (B, T+1, d)``.
+
+    If ``A`` and ``P`` have shape ``(B, T+1, N)`` (not ``(0, 0, 0)``), they receive
+    ``phi(h)`` and ``phi'(h)``, which the backward pass then reuses.
+    """
+    store = A.shape[0] > 0
     N = X.shape[0]
     B, T, n_in = x.shape
     R = iU.shape[0]
@@ -163,6 +168,9 @@ def _net_forward(X, iM, iU, iV, iZ, x, dt, code):
                 for j in range(R):
                     h += X[i, iU[j]] * kap[b, t, n_in + j]
                 a[i] = phi_scalar(code, h)
+                if store:
+                    A[b, t, i] = a[i]
+                    P[b, t, i] = dphi_scalar(code, h)
             if t >= 1:
                 for o in range(n_out):
                     s = 0.0
@@ -182,8 +190,13 @@ def _net_forward(X, iM, iU, iV, iZ, x, dt, code):
     return y, kap
 
 
-def _net_backward(X, iM, iU, iV, iZ, x, kap, gy, dt, code):
-    """Gradient ``dX (N, k)`` of ``L`` given ``gy = dL/dy`` (shape ``(B, T, n_out)``)."""
+def _net_backward(X, iM, iU, iV, iZ, x, kap, gy, dt, code, A, P):
+    """Gradient ``dX (N, k)`` of ``L`` given ``gy = dL/dy`` (shape ``(B, T, n_out)``).
+
+    ``A``, ``P``: ``phi(h)``, ``phi'(h)`` stored by the forward pass, or empty
+    ``(0, 0, 0)`` arrays to recompute them from ``kap``.
+    """
+    stored = A.shape[0] > 0
     N, k = X.shape
     B, T, n_in = x.shape
     R = iU.shape[0]
@@ -200,6 +213,10 @@ def _net_backward(X, iM, iU, iV, iZ, x, kap, gy, dt, code):
         for t in range(T, -1, -1):
             # activity at step t
             for i in range(N):
+                if stored:
+                    a[i] = A[b, t, i]
+                    p[i] = P[b, t, i]
+                    continue
                 h = 0.0
                 for j in range(n_in):
                     h += X[i, iM[j]] * kap[b, t, j]
@@ -436,9 +453,11 @@ def warmup() -> None:
     x = np.zeros((2, 2, 1))
     S = X.T @ X / 6
     for code in (LINEAR, ERF, TANH):
+        none = np.zeros((0, 0, 0))
         for work in (0, _PARALLEL_WORK):
-            y, kap = net_forward(X, *idx, x, 0.1, code, work=work)
-            net_backward(X, *idx, x, kap, y, 0.1, code, work=work)
+            for A, P in ((none, none), (np.empty((2, 3, 6)), np.empty((2, 3, 6)))):
+                y, kap = net_forward(X, *idx, x, 0.1, code, A, P, work=work)
+                net_backward(X, *idx, x, kap, y, 0.1, code, A, P, work=work)
             y, kap = theory_forward(S, *idx, x, 0.1, code, work=work)
             theory_backward(S, *idx, kap, y, 0.1, code, work=work)
         net_simulate(X, *idx, x, 0.1, code, np.zeros((0, 0, 0)), False)

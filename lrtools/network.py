@@ -22,6 +22,9 @@ from .overlaps import Overlaps, vector_names
 
 __all__ = ["LowRankRNN", "squared_error"]
 
+# Most float64 numbers (phi and phi' of the activity) kept between the passes: 400 MB.
+_STORE_LIMIT = 50_000_000
+
 
 def _phi_code(phi: str) -> int:
     try:
@@ -293,10 +296,17 @@ class LowRankRNN:
 
             return _torch.network_loss_and_gradient(self.X, self._idx, x, target, weights, dt,
                                                     self.phi, self.device)
-        work = x.shape[0] * x.shape[1] * self.N
-        y, kap = K.net_forward(self.X, *self._idx, x, dt, self._code, work=work)
+        B, T = x.shape[:2]
+        work = B * T * self.N
+        # Nonlinear networks keep phi(h) and phi'(h) from the forward pass when they
+        # fit in memory: the backward pass then evaluates no transcendental function.
+        if self._code != K.LINEAR and 2 * B * (T + 1) * self.N <= _STORE_LIMIT:
+            A, P = np.empty((B, T + 1, self.N)), np.empty((B, T + 1, self.N))
+        else:
+            A = P = np.zeros((0, 0, 0))
+        y, kap = K.net_forward(self.X, *self._idx, x, dt, self._code, A, P, work=work)
         loss, gy = squared_error(y, target, weights)
-        grad = K.net_backward(self.X, *self._idx, x, kap, gy, dt, self._code, work=work)
+        grad = K.net_backward(self.X, *self._idx, x, kap, gy, dt, self._code, A, P, work=work)
         return loss, grad
 
 
