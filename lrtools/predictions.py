@@ -839,8 +839,9 @@ def decode_groups(
 
     Each split draws a fresh multiplicative measurement noise (every feature of
     every individual is multiplied by ``1 + noise * xi``), puts a random
-    ``train_fraction`` of the individuals in the training set, standardises with
-    its mean and sd, fits an L2 logistic regression (scikit-learn, ``C = 1``)
+    ``train_fraction`` of each group in the training set (stratified, so that a
+    decoder without information scores 0.5 on average), standardises with
+    its mean and sd, fits an L2 logistic regression (scikit-learn, ``C = 1``, liblinear)
     and scores the held-out individuals (chance: 0.5 for equal groups).
 
     Parameters
@@ -857,22 +858,22 @@ def decode_groups(
 
     F = np.concatenate([np.asarray(Fa, dtype=float), np.asarray(Fb, dtype=float)])
     y = np.r_[np.zeros(len(Fa)), np.ones(len(Fb))]
-    n = len(F)
-    k = int(round(train_fraction * n))
-    if not 2 <= k <= n - 1:
-        raise ValueError(f"train_fraction={train_fraction} leaves no test or training set")
+    groups = [np.arange(len(Fa)), len(Fa) + np.arange(len(Fb))]
+    ks = [int(round(train_fraction * len(g))) for g in groups]
+    if not all(1 <= k <= len(g) - 1 for k, g in zip(ks, groups, strict=True)):
+        raise ValueError(f"train_fraction={train_fraction} leaves a group without test or "
+                         "training individuals")
     rng = np.random.default_rng(seed)
     acc = np.empty(n_splits)
     for s in range(n_splits):
-        order = rng.permutation(n)
-        tr, te = order[:k], order[k:]
+        # stratified: the same fraction of each group trains (no anti-learning bias)
+        perm = [rng.permutation(g) for g in groups]
+        tr = np.concatenate([p[:k] for p, k in zip(perm, ks, strict=True)])
+        te = np.concatenate([p[k:] for p, k in zip(perm, ks, strict=True)])
         Fs = F * (1.0 + noise * rng.standard_normal(F.shape))
-        if len(np.unique(y[tr])) < 2:
-            acc[s] = 0.5
-            continue
         mu, sd = Fs[tr].mean(axis=0), Fs[tr].std(axis=0)
         sd[sd == 0] = 1.0
-        clf = LogisticRegression(C=1.0).fit((Fs[tr] - mu) / sd, y[tr])
+        clf = LogisticRegression(C=1.0, solver="liblinear").fit((Fs[tr] - mu) / sd, y[tr])
         acc[s] = clf.score((Fs[te] - mu) / sd, y[te])
     return acc
 
@@ -1318,6 +1319,20 @@ def weight_decay_erasure(
 # ---------------------------------------------------------------------------
 
 
+def _plain_log_ticks(ax, x=None, y: bool = True) -> None:
+    """Log axes with plain numbers (``%g``) instead of ``a x 10^b`` labels."""
+    import matplotlib.ticker as mt
+
+    axes_ = [ax.yaxis] if y else []
+    if x is not None:
+        ax.set_xticks(list(np.asarray(x, dtype=float)))
+        ax.xaxis.set_minor_locator(mt.NullLocator())
+        axes_.append(ax.xaxis)
+    for a in axes_:
+        a.set_major_formatter(mt.FormatStrFormatter("%g"))
+        a.set_minor_formatter(mt.NullFormatter())
+
+
 def _effect_strip(ax, values: Mapping[str, np.ndarray], *, colors=None, ref: float | None = None,
                   log: bool = False):
     """One column per label: the values (dots, one per seed) and their mean +- sd."""
@@ -1452,15 +1467,17 @@ def plot_cohort(axes, cohorts: Mapping[str, Mapping[str, np.ndarray]],
             ax.loglog(eta_scan["eta"], -100 * eta_scan["record"][:, k], "o-", color=PALETTE[k],
                       label=names[k])
         ax.set(xlabel=r"plasticity step $\eta$", ylabel="decrease after reversal (%)")
+        _plain_log_ticks(ax, x=eta_scan["eta"])
         ax.legend(fontsize="x-small")
     return axes
 
 
 def plot_balance(axes, runs: Mapping[str, Mapping[str, np.ndarray]], examples: Sequence[str],
-                 *, seed_index: int = 0):
+                 *, seed_index: int = 0, short: Mapping[str, str] | None = None):
     """Prediction 4: per-neuron scatter for ``examples`` (one axis each), violation per rule (last).
 
-    ``runs`` from :func:`balance_runs` (several calls merged).
+    ``runs`` from :func:`balance_runs` (several calls merged); ``short`` maps rule
+    labels to tick labels.
     """
     from .plotting import PALETTE
 
@@ -1474,10 +1491,11 @@ def plot_balance(axes, runs: Mapping[str, Mapping[str, np.ndarray]], examples: S
                title=f"{label}\nslope {r['slope'][seed_index]:.2f}, "
                      f"corr {r['correlation'][seed_index]:.2f}")
         ax.set_aspect("equal", adjustable="datalim")
-    _effect_strip(axes[-1], {k.replace(", ", "\n"): v["violation"] for k, v in runs.items()},
+    short = short or {}
+    _effect_strip(axes[-1], {short.get(k, k): v["violation"] for k, v in runs.items()},
                   log=True)
     axes[-1].set_ylabel("violation of the balance")
-    axes[-1].tick_params(axis="x", labelsize="xx-small", rotation=0)
+    axes[-1].tick_params(axis="x", labelsize="x-small", rotation=35)
     return axes
 
 
@@ -1501,8 +1519,8 @@ def plot_burial(axes, burial: Mapping[str, np.ndarray], fit: Mapping[str, np.nda
             ax.plot(ep, (p[:, g, r] - ref) / D0, color=col, lw=0.5, alpha=0.4)
         ax.plot(ep, (p[:, g].mean(axis=-1) - ref) / D0, color=col, lw=2.5,
                 label=("A, A, A" if g == 0 else "A, B, A") + " (mean)")
-    ax.set(xlabel="epochs with synaptic noise", ylabel=r"record along $e$ / $D_0$",
-           title=f"s = {burial['std'][show]:g}")
+    ax.set(xlabel=f"epochs with synaptic noise s = {burial['std'][show]:g}",
+           ylabel=r"record along $e$ / $D_0$")
     ax.legend(fontsize="x-small")
     ax = axes[1]
     for i, s in enumerate(burial["std"]):
@@ -1514,6 +1532,7 @@ def plot_burial(axes, burial: Mapping[str, np.ndarray], fit: Mapping[str, np.nda
     ax.axhline(1, color="0.5", lw=0.8, ls=":")
     ax.set(xscale="log", yscale="log", xlabel=r"epochs / predicted lifetime",
            ylabel=r"$d'$ between the histories")
+    _plain_log_ticks(ax)
     ax.legend(fontsize="xx-small")
     ax = axes[2]
     lo, hi = np.quantile(fit["t_boot"], [0.025, 0.975], axis=0)
@@ -1523,7 +1542,8 @@ def plot_burial(axes, burial: Mapping[str, np.ndarray], fit: Mapping[str, np.nda
     ax.plot(s, fit["t_pred"], color="0.1", lw=1.0, ls="--", label=r"$D_0^2 N / (4 s^2 e^\top S e)$")
     ax.set(xscale="log", yscale="log", xlabel="synaptic noise s (per entry and epoch)",
            ylabel=r"lifetime $t^*$ (epochs)")
-    ax.legend(fontsize="x-small")
+    _plain_log_ticks(ax, x=s)
+    ax.legend(fontsize="x-small", loc="lower left")
     if N_scan is not None:
         inset = ax.inset_axes([0.58, 0.58, 0.38, 0.38])
         b, f = N_scan
@@ -1532,7 +1552,9 @@ def plot_burial(axes, burial: Mapping[str, np.ndarray], fit: Mapping[str, np.nda
                        color=PALETTE[0], capsize=2, ms=3)
         inset.plot(b["N"], f["t_pred"], color="0.1", lw=0.8, ls="--")
         inset.set(xscale="log", yscale="log")
-        inset.set_xlabel("N", fontsize="x-small")
+        _plain_log_ticks(inset, x=b["N"])
+        inset.set_xlabel("N", fontsize="x-small", labelpad=1)
+        inset.set_ylabel(r"$t^*$", fontsize="x-small", labelpad=1)
         inset.tick_params(labelsize="xx-small")
     if decay is not None:
         ax = axes[3]
