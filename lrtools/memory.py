@@ -1070,25 +1070,27 @@ def gap_series(h1: History, h2: History, phi: str = "erf") -> dict[str, np.ndarr
     return {k: np.array([x[k] for x in g]) for k in ("visible", "invisible")}
 
 
-def outside_span(X: np.ndarray, vector: str = "z", span: str = "muv") -> float:
-    """Squared norm (over ``N``) of one vector's part outside the span of others.
+def outside_span(S: Overlaps | np.ndarray, vector: str = "z", span: str = "muv") -> float:
+    """Squared norm over ``N`` of one vector's part outside the span of others.
 
-    For vectors with jointly Gaussian entries and overlaps ``S``, this is the
-    Schur complement of ``S``; learning in a nonlinear network adds components
-    along ``phi(h)`` that are non-linear functions of the entries of ``m`` and
-    ``u``. Returns ``|P_perp x|^2 / N``.
+    The Schur complement ``sigma_xx - s^T S_span^{-1} s`` of the overlap matrix
+    (``s``: overlaps of ``x`` with the span vectors). In the reduced theory every
+    update lies in the span of the vectors (``X' = X (I - eta Gamma)``); in a
+    nonlinear network the update of ``z`` is a sum of vectors ``phi(h_t)`` with a
+    part outside it.
 
     Parameters
     ----------
-    X : numpy.ndarray, shape (N, 4)
-        Vectors in the order ``m, u, v, z``.
+    S : Overlaps or numpy.ndarray, shape (4, 4)
+        Overlaps in the order ``m, u, v, z``.
+    vector, span : str
+        The vector and the vectors spanning the subspace.
     """
-    X = np.asarray(X, dtype=np.float64)
-    x = X[:, NAMES.index(vector)]
-    A = X[:, [NAMES.index(c) for c in span]]
-    coef, *_ = np.linalg.lstsq(A, x, rcond=None)
-    r = x - A @ coef
-    return float(r @ r / X.shape[0])
+    M = np.asarray(S.matrix if isinstance(S, Overlaps) else S, dtype=np.float64)
+    i = NAMES.index(vector)
+    idx = [NAMES.index(c) for c in span]
+    s_ = M[idx, i]
+    return float(M[i, i] - s_ @ np.linalg.solve(M[np.ix_(idx, idx)], s_))
 
 
 def decode_history(

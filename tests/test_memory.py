@@ -220,3 +220,27 @@ def test_history_is_decodable_from_invisible_overlaps_after_C():
     start = memory.decode_history(memory.twin_features(data, "start")["invisible"],
                                   n_train_pairs=6, n_splits=10, seed=0)
     assert_close(start, np.full(10, 0.5))  # identical twins at the start
+
+
+def test_outside_span_is_the_norm_of_the_residual():
+    X = np.random.default_rng(0).normal(size=(300, 4)) @ np.triu(np.ones((4, 4)))
+    coef, *_ = np.linalg.lstsq(X[:, :3], X[:, 3], rcond=None)
+    r = X[:, 3] - X[:, :3] @ coef
+    S = Overlaps.from_vectors(X, memory.NAMES)
+    # Schur complement of the Gram matrix = squared residual norm (float64 round-off)
+    assert memory.outside_span(S) == pytest.approx(r @ r / 300, rel=1e-10)
+
+
+def test_network_twin_check_starts_from_the_twins():
+    twins = memory.random_overlaps(2, 6)
+    d = memory.network_twin_check(twins, N=60, epochs=2, eta=0.01, batch_size=2)
+    for i, t in enumerate("AB"):
+        net = lrtools.History.from_arrays(d, f"net_{t}/")
+        th = lrtools.History.from_arrays(d, f"th_{t}/")
+        assert_close(net.overlaps[0], twins[i], atol=1e-12)  # exact overlaps at the start
+        assert_close(th.overlaps[0], twins[i], atol=1e-15)
+        # same batch, finite N = 60: the Gaussian limit holds to O(N^-1/2) ~ 13%
+        assert net.loss[0] == pytest.approx(th.loss[0], rel=0.3)
+    g = memory.gap_series(lrtools.History.from_arrays(d, "th_A/"),
+                          lrtools.History.from_arrays(d, "th_B/"))
+    assert g["visible"].shape == (3,) and g["invisible"][0] > 0
