@@ -15,7 +15,7 @@ __version__ = "0.1.0"
 
 import importlib
 
-from . import cache, experiments, probe, report, tasks, theory
+from . import cache, experiments, memory, nonlinear, probe, report, tasks, theory
 from .history import DivergenceError, History
 from .network import LowRankRNN
 from .overlaps import Overlaps, vector_names
@@ -28,6 +28,8 @@ __all__ = [
     "Overlaps",
     "cache",
     "experiments",
+    "memory",
+    "nonlinear",
     "plotting",
     "probe",
     "report",
