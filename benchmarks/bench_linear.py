@@ -12,24 +12,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 
-import numpy as np
+from _timing import per_epoch
 
 import lrtools
 from lrtools import LowRankRNN, tasks, theory
 
 AUTHORS_MS = {"theory.learn (linear, T=400)": 140.0, "train (linear, N=500, T=400)": 220.0}
-
-
-def per_epoch(fn, epochs: int, repeat: int) -> float:
-    fn(2)  # warm-up: compile or load the kernels
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn(epochs)
-        times.append((time.perf_counter() - t0) / epochs)
-    return float(np.median(times))
 
 
 def main() -> None:

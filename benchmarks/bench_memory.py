@@ -14,22 +14,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 
 import numpy as np
+from _timing import median_time
 
 from lrtools import Overlaps, memory, tasks, theory
-
-
-def median_time(fn, repeat: int, inner: int) -> float:
-    fn()  # warm-up: compile or load the kernels
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        for _ in range(inner):
-            fn()
-        times.append((time.perf_counter() - t0) / inner)
-    return float(np.median(times))
 
 
 def main() -> None:

@@ -16,9 +16,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import time
 
 import numpy as np
+from _timing import per_epoch
 
 import lrtools
 from lrtools import LowRankRNN, tasks, theory
@@ -27,16 +27,6 @@ AUTHORS_MS = {"train (erf, N=600, B=10, T=800)": 4300.0,
               "theory.learn (erf, B=10, T=800)": 1100.0}
 TARGET_MS = {"train (erf, N=600, B=10, T=800)": 150.0,
              "theory.learn (erf, B=10, T=800)": 20.0}
-
-
-def per_epoch(fn, epochs: int, repeat: int) -> float:
-    fn(2)  # warm-up: compile or load the kernels
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn(epochs)
-        times.append((time.perf_counter() - t0) / epochs)
-    return float(np.median(times))
 
 
 def main() -> None:

@@ -13,21 +13,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 
-import numpy as np
+from _timing import median_time
 
 from lrtools import LowRankRNN, probe, tasks, theory
-
-
-def timed(fn, repeat: int, per: int = 1) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) / per)
-    return float(np.median(times))
 
 
 def main() -> None:
@@ -41,17 +30,17 @@ def main() -> None:
     S = net.overlaps()
     S2 = probe.equivalent_overlaps(S, **probe.PAPER_TARGETS)
     results = {
-        "equivalent_network (N=500)": timed(
+        "equivalent_network (N=500)": median_time(
             lambda: probe.equivalent_network(net, **probe.PAPER_TARGETS), args.repeat),
-        "equivalent_overlaps": timed(
+        "equivalent_overlaps": median_time(
             lambda: probe.equivalent_overlaps(S, **probe.PAPER_TARGETS), args.repeat),
-        "initial_speed (T=400)": timed(lambda: probe.initial_speed(S2, task), args.repeat),
-        "family member, per epoch (T=400)": timed(
+        "initial_speed (T=400)": median_time(lambda: probe.initial_speed(S2, task), args.repeat),
+        "family member, per epoch (T=400)": median_time(
             lambda: theory.learn(S2, task, 500, 5e-3, progress=False), args.repeat, per=500),
-        "output_noise_variance (T=400)": timed(
+        "output_noise_variance (T=400)": median_time(
             lambda: probe.output_noise_variance(S2, N=500, dt=0.05, n_steps=400, noise_std=0.5),
             args.repeat),
-        "noise trial, simulated (N=500, T=400)": timed(
+        "noise trial, simulated (N=500, T=400)": median_time(
             lambda: probe.sampled_noise_variance(net, dt=0.05, n_steps=400, noise_std=0.5,
                                                  n_trials=50, seed=0), args.repeat, per=50),
     }
