@@ -93,6 +93,8 @@ __all__ = [
     "invisible_values",
     "memory_pair",
     "noise_burial",
+    "burial_runs",
+    "pool_runs",
     "diffusion_rate",
     "lifetime_fit",
     "weight_decay_erasure",
@@ -1208,6 +1210,34 @@ def noise_burial(
             "D0": np.array(np.linalg.norm(d)), "direction": d / np.linalg.norm(d)}
 
 
+def _burial_seed_job(S_a, S_b, stds, seed, kw):
+    return noise_burial(S_a, S_b, stds, seed=seed, **kw)
+
+
+def burial_runs(
+    S_a: np.ndarray,
+    S_b: np.ndarray,
+    stds: Sequence[float],
+    *,
+    seeds: Sequence[int] = (0, 1, 2),
+    executor: concurrent.futures.Executor | None = None,
+    **kw,
+) -> dict[str, np.ndarray]:
+    """:func:`noise_burial` with independent noise for each seed; arrays stacked (seed axis first).
+
+    ``kw`` are the settings of :func:`noise_burial` (``N``, ``n_rep``, ...);
+    :func:`pool_runs` merges the individuals of all seeds.
+    """
+    return _stack(_map(_burial_seed_job, [(S_a, S_b, stds, s, kw) for s in seeds], executor))
+
+
+def pool_runs(runs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The individuals of all seeds of :func:`burial_runs` as one :func:`noise_burial` result."""
+    out = {k: np.asarray(v)[0] for k, v in runs.items()}
+    out["proj"] = np.concatenate(list(np.asarray(runs["proj"])), axis=-1)
+    return out
+
+
 def _lifetimes(proj: np.ndarray, epoch: np.ndarray, D0: float) -> np.ndarray:
     """Lifetime ``D0^2 / v1`` from the pooled within-group variance ``v(t) ~ v1 t``."""
     var = 0.5 * (proj[..., 0, :].var(axis=-1, ddof=1) + proj[..., 1, :].var(axis=-1, ddof=1))
@@ -1323,14 +1353,14 @@ def _plain_log_ticks(ax, x=None, y: bool = True) -> None:
     """Log axes with plain numbers (``%g``) instead of ``a x 10^b`` labels."""
     import matplotlib.ticker as mt
 
-    axes_ = [ax.yaxis] if y else []
+    if y:
+        ax.yaxis.set_major_locator(mt.LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_major_formatter(mt.FormatStrFormatter("%g"))
+        ax.yaxis.set_minor_formatter(mt.NullFormatter())
     if x is not None:
         ax.set_xticks(list(np.asarray(x, dtype=float)))
         ax.xaxis.set_minor_locator(mt.NullLocator())
-        axes_.append(ax.xaxis)
-    for a in axes_:
-        a.set_major_formatter(mt.FormatStrFormatter("%g"))
-        a.set_minor_formatter(mt.NullFormatter())
+        ax.xaxis.set_major_formatter(mt.FormatStrFormatter("%g"))
 
 
 def _effect_strip(ax, values: Mapping[str, np.ndarray], *, colors=None, ref: float | None = None,
@@ -1464,10 +1494,11 @@ def plot_cohort(axes, cohorts: Mapping[str, Mapping[str, np.ndarray]],
     if eta_scan is not None:
         ax = axes[2]
         for k in range(3):
-            ax.loglog(eta_scan["eta"], -100 * eta_scan["record"][:, k], "o-", color=PALETTE[k],
-                      label=names[k])
-        ax.set(xlabel=r"plasticity step $\eta$", ylabel="decrease after reversal (%)")
-        _plain_log_ticks(ax, x=eta_scan["eta"])
+            ax.semilogx(eta_scan["eta"], 100 * eta_scan["record"][:, k], "o-", color=PALETTE[k],
+                        label=names[k])
+        ax.axhline(0, color="0.4", lw=0.8)
+        ax.set(xlabel=r"plasticity step $\eta$", ylabel="reversal vs direct twin (%)")
+        _plain_log_ticks(ax, x=eta_scan["eta"], y=False)
         ax.legend(fontsize="x-small")
     return axes
 
@@ -1561,7 +1592,9 @@ def plot_burial(axes, burial: Mapping[str, np.ndarray], fit: Mapping[str, np.nda
         for i, w in enumerate(decay["weight_decay"]):
             e, d = decay["epoch"][i], decay["distance"][i]
             ax.plot(e, d / D0, color=PALETTE[i], lw=1.8, label=f"w = {w:g}")
-            ax.plot(e, np.exp(-decay["predicted_rate"][i] * e), color="0.1", lw=0.8, ls="--")
+            # the predicted rate, drawn through the last point (the late-time slope)
+            ax.plot(e, d[-1] / D0 * np.exp(decay["predicted_rate"][i] * (e[-1] - e)),
+                    color="0.1", lw=0.8, ls="--")
         ax.set(yscale="log", xlabel="epochs with weight decay",
                ylabel=r"invisible distance / $D_0$")
         ax.legend(fontsize="x-small")

@@ -298,3 +298,13 @@ def test_weight_decay_erases_at_the_predicted_rate(memory_states):
     # chapter 4's derivation holds for small w; fitted late-time rate within 15 %
     assert abs(d["fitted_rate"][0] / d["predicted_rate"][0] - 1) < 0.15
     assert d["distance"][0, -1] < 0.01 * d["distance"][0, 0]
+
+
+def test_burial_runs_pool_independent_replications(memory_states):
+    a, b = memory_states["aaa"], memory_states["aba"]
+    runs = pred.burial_runs(a, b, [8e-3], N=200, n_rep=4, n_points=5, seeds=[0, 1])
+    pooled = pred.pool_runs(runs)
+    assert pooled["proj"].shape == (1, 6, 2, 8)
+    assert_close(pooled["proj"][..., :4], runs["proj"][0], atol=0.0)
+    # different seeds draw different noise
+    assert not np.array_equal(runs["proj"][0], runs["proj"][1])
