@@ -15,7 +15,7 @@ __version__ = "0.1.0"
 
 import importlib
 
-from . import cache, experiments, memory, nonlinear, probe, report, tasks, theory
+from . import cache, experiments, memory, nonlinear, predictions, probe, report, tasks, theory
 from .history import DivergenceError, History
 from .network import LowRankRNN
 from .overlaps import Overlaps, vector_names
@@ -31,6 +31,7 @@ __all__ = [
     "memory",
     "nonlinear",
     "plotting",
+    "predictions",
     "probe",
     "report",
     "tasks",
