@@ -28,6 +28,12 @@ a geometric phase that remains when ``eta -> 0``.
 in the reduced (Gaussian-limit) erf theory for many networks at once with a fused
 kernel (:func:`erf_loss_gamma_many`); :func:`decode_history` decodes the A/B
 history from visible or invisible overlaps with logistic regression.
+
+**Paper figures.** ``figure3``, ``figure6``, ``figure7``, ``figure9``,
+``figure10`` and ``figure4_memory`` (panels d-f) draw the paper's figures from
+the same cached runs as chapter 4 (:func:`figure_settings`, data functions
+:func:`linear_memory_runs`, :func:`adam_memory_runs`, :func:`twin_runs`,
+:func:`twin_decoding`, and ``plot_figure*``); see :mod:`lrtools.figures`.
 """
 
 from __future__ import annotations
@@ -84,6 +90,27 @@ __all__ = [
     "outside_span",
     "gap_series",
     "decode_history",
+    "figure_settings",
+    "linear_memory_runs",
+    "adam_memory_runs",
+    "twin_runs",
+    "twin_decoding",
+    "plot_figure3",
+    "plot_figure6",
+    "plot_figure7",
+    "plot_twin_loss",
+    "plot_twin_distance",
+    "plot_decoding_during_c",
+    "plot_figure4_memory",
+    "plot_figure9",
+    "plot_figure10",
+    "plot_figure9_10",
+    "figure3",
+    "figure6",
+    "figure7",
+    "figure4_memory",
+    "figure9",
+    "figure10",
     "NAMES",
 ]
 
@@ -1334,3 +1361,427 @@ def plot_decoding(ax, acc: dict, *, chance: float = 0.5):
     ax.set_ylabel("decoding accuracy (A vs B)")
     ax.legend(fontsize="x-small", ncol=2, loc="lower left")
     return ax
+
+
+# ---------------------------------------------------------------------------
+# the paper's figures: settings, data (cached), plots, figure<N> for the CLI
+# ---------------------------------------------------------------------------
+
+
+def figure_settings(fast: bool = False, twin_scale: str = "book") -> dict[str, dict]:
+    """Settings of the chapter's paper figures, shared by the book and the CLI.
+
+    Parameters
+    ----------
+    fast : bool
+        CI settings: ``N = 100`` and 1000-epoch Adam phases for the linear figures,
+        short twin runs (1500 + 800 epochs, batch 32).
+    twin_scale : {"book", "paper"}
+        Full-mode twins: ``"book"`` (6000 epochs of A/B, 2500 of C at
+        ``eta_c = 0.03``) or the paper's (30000 + 30000 epochs, ``eta_c = 1e-3``;
+        hours here). Ignored when ``fast``.
+
+    Returns
+    -------
+    dict
+        ``linear`` (keyword arguments of :func:`linear_memory_runs`, Figures 3, 6),
+        ``adam`` (:func:`adam_memory_runs`, Figure 7) and ``twins``
+        (:func:`twin_runs`, Figures 9, 10, 4d-f).
+    """
+    if twin_scale not in ("book", "paper"):
+        raise ValueError(f"twin_scale must be 'book' or 'paper', got {twin_scale!r}")
+    N = 100 if fast else 500
+    twin = {"book": dict(n_pairs=10, epochs_ab=6000, epochs_c=2500, eta_c=0.03),
+            "paper": dict(n_pairs=10)}[twin_scale]
+    if fast:
+        twin = dict(n_pairs=10, epochs_ab=1500, epochs_c=800, eta_ab=0.02, eta_c=0.03,
+                    batch_size=32)
+    return {
+        "linear": dict(N=N, epochs=(3000, 1000, 1000, 1000, 4000), eta=5e-3, c=(0.2, 0.4),
+                       target_noise=0.1, seed=0),
+        "adam": dict(N=N, epochs=1000 if fast else 4000, lr=1e-3, eta_gd=5e-3, c=(0.2, 0.4),
+                     seed=0),
+        "twins": dict(seed=0, record_every=100, **twin),
+    }
+
+
+def _sci(x: float) -> str:
+    """``5e-3`` rather than ``0.005`` in labels."""
+    mantissa, exponent = f"{x:e}".split("e")
+    return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
+
+
+def linear_memory_runs(
+    *,
+    N: int = 500,
+    epochs: Sequence[int] = (3000, 1000, 1000, 1000, 4000),
+    eta: float = 5e-3,
+    c: tuple[float, float] = (0.2, 0.4),
+    target_noise: float = 0.1,
+    seed: int = 0,
+    progress: bool | None = None,
+) -> dict:
+    """Data of the paper's Figures 3 and 6: A, B, A, ... from ``theta_2``, network and map.
+
+    The network (``N`` neurons, overlaps of :func:`paper_theta2`) learns the filters
+    ``c[0]`` (A) and ``c[1]`` (B) in turn for ``epochs[i]`` epochs at rate ``eta``;
+    the last phase has target noise ``target_noise`` and rate ``2 eta``. Its vectors
+    are kept every 50 epochs (cache entry ``"ch4-fig3"``); the exact overlap map
+    runs from the same overlaps on the same noise draws.
+
+    Returns
+    -------
+    dict
+        ``S0`` (``theta_2``), ``phases``, ``labels``, ``net_runs`` and ``map_runs``
+        (one History per phase), ``network`` and ``exact`` (joined), ``bounds``
+        (:func:`join`), ``pairs`` ``(4, 2)`` (neuron pairs), ``K`` ``(n, 4)`` (their
+        entries of ``K`` at ``k_epochs``), ``Q`` ``(epochs + 1, 5)``
+        (:func:`conserved` of the network).
+    """
+    from .cache import cached
+
+    n = len(epochs)
+    S0 = paper_theta2(N=500, seed=seed)
+    net0 = LowRankRNN.from_overlaps(S0, N=N, seed=seed)
+    phases = filter_phases(epochs, [c[i % 2] for i in range(n)], [eta] * (n - 1) + [2 * eta],
+                           target_noise=[0] * (n - 1) + [target_noise], seed=seed)
+    labels = ["AB"[i % 2] for i in range(n)]
+    labels[-1] += " + noise, 2$\\eta$"
+    data = cached("ch4-fig3", {"X": net0.X, "phases": phases},  # snapshots: fixed, not a key
+                  lambda: phases_to_arrays(run_phases(net0, phases, snapshot_every=50,
+                                                      progress=progress)))
+    net_runs = phases_from_arrays(data)
+    map_runs = run_phases(net0.overlaps(), phases, progress=progress)
+    sim, bounds = join(net_runs)
+    exact, _ = join(map_runs)
+    pairs = np.random.default_rng(seed).choice(N, size=(4, 2), replace=False)
+    K = np.concatenate([k_entries(h, pairs)[(1 if i else 0):] for i, h in enumerate(net_runs)])
+    k_epochs = np.concatenate([h.vector_epochs[(1 if i else 0):] + bounds[i]
+                               for i, h in enumerate(net_runs)])
+    return {"S0": S0, "phases": phases, "labels": labels, "net_runs": net_runs,
+            "map_runs": map_runs, "network": sim, "exact": exact, "bounds": bounds,
+            "pairs": pairs, "K": K, "k_epochs": k_epochs, "Q": conserved(sim)}
+
+
+def _panel_k_entries(ax, data: dict, title: str) -> None:
+    from .plotting import PALETTE
+
+    K, bounds = data["K"], data["bounds"]
+    for j, (i, k) in enumerate(data["pairs"]):
+        ax.plot(data["k_epochs"], K[:, j] - K[0, j], color=PALETTE[j], lw=1.5,
+                label=f"$K_{{{i},{k}}}$")
+    shade_phases(ax, bounds, data["labels"])
+    ax.set(xlabel="epoch", ylabel=r"$K_{ij}(t) - K_{ij}(0)$", xlim=(0, bounds[-1]))
+    ax.set_title(title, loc="left", pad=14)
+    ax.legend(fontsize="x-small", ncol=2)
+
+
+def _panel_linear_conserved(ax, data: dict, title: str) -> None:
+    Q, t = data["Q"], np.arange(len(data["Q"]))
+    plot_conserved(ax, {r"eigenvalues of $JS$": (t, Q[:, :4]),
+                        r"balance $\sigma_{uu}-\sigma_{vv}$": (t, Q[:, 4])},
+                   bounds=data["bounds"], labels=data["labels"])
+    ax.set_title(title, loc="left", pad=14)
+
+
+def plot_figure3(data: dict):
+    """Paper Figures 3 and 6 from :func:`linear_memory_runs`: six panels.
+
+    (a) loss; (b) entries of ``K``; (c, d) visible and invisible overlaps, network
+    and exact map; (e) drift of the conserved quantities; (f) the gap between the
+    ends of the first two A phases, overlap by overlap.
+    """
+    import matplotlib.pyplot as plt
+
+    from .plotting import overlap_colors
+
+    S0, sim, exact, bounds, labels = (data[k] for k in ("S0", "network", "exact", "bounds",
+                                                         "labels"))
+    fig, axes = plt.subplot_mosaic([["a", "b"], ["c", "d"], ["e", "f"]], figsize=(11, 9.6))
+    plot_phase_loss(axes["a"], sim, bounds, labels=labels)
+    axes["a"].set_title("a  loss", loc="left", pad=14)
+    plot_phases(axes["c"], sim, bounds, S0.visible("linear"), labels=labels,
+                theory_hist=exact, theory_every=25, legend_loc="lower right")
+    axes["c"].set_title("c  visible overlaps (network thick, exact map dashed)", loc="left",
+                        pad=14)
+    plot_phases(axes["d"], sim, bounds, S0.invisible("linear"), labels=labels,
+                theory_hist=exact, theory_every=25, legend_loc="lower right")
+    axes["d"].set_ylim(-0.9, None)
+    axes["d"].set_title("d  invisible overlaps", loc="left", pad=14)
+    _panel_k_entries(axes["b"], data,
+                     r"b  entries of $K = ZZ^\top + VV^\top - MM^\top - UU^\top$")
+    _panel_linear_conserved(axes["e"], data, "e  conserved quantities: drift from the start")
+    ax = axes["f"]
+    runs = data["net_runs"]
+    each = gaps(runs[0].final, runs[2].final)["each"]
+    names = S0.visible("linear") + S0.invisible("linear")
+    colors = overlap_colors(S0)
+    ax.bar(range(len(names)), [abs(each[k]) for k in names], color=[colors[k] for k in names])
+    ax.set_xticks(range(len(names)), [rf"$\sigma_{{{k}}}$" for k in names], rotation=60)
+    ax.set(yscale="log", ylabel=r"$|\sigma(A_2) - \sigma(A_1)|$")
+    ax.set_title("f  end of A$_2$ vs end of A$_1$", loc="left")
+    return fig
+
+
+def plot_figure6(data: dict):
+    """Paper Figure 6 from :func:`linear_memory_runs`: what learning conserves.
+
+    (a) Entries of ``K = Z Z^T + V V^T - M M^T - U U^T`` and (b) the drift of the
+    eigenvalues of ``JS`` and of the balance: constant up to ``O(eta^2)`` per step
+    on clean targets, drifting under target noise.
+    """
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+    _panel_k_entries(axes[0], data, r"a  entries of $K = ZZ^\top + VV^\top - MM^\top - UU^\top$")
+    _panel_linear_conserved(axes[1], data, "b  conserved quantities: drift from the start")
+    return fig
+
+
+def adam_memory_runs(
+    *,
+    N: int = 500,
+    epochs: int = 4000,
+    lr: float = 1e-3,
+    eta_gd: float = 5e-3,
+    c: tuple[float, float] = (0.2, 0.4),
+    seed: int = 0,
+    progress: bool | None = None,
+) -> dict:
+    """Data of the paper's Figure 7: A, B, A, B, A with Adam, and gradient descent.
+
+    The network (``N`` neurons, overlaps of :func:`paper_theta2`) learns the filters
+    ``c[0], c[1], c[0], c[1], c[0]`` for ``epochs`` epochs each with Adam at rate
+    ``lr`` (cache entry ``"ch4-fig7"``); the exact overlap map (gradient descent at
+    ``eta_gd``) runs the same schedule from ``theta_2``.
+
+    Returns
+    -------
+    dict
+        ``S0``, ``labels``, ``adam_runs`` and ``gd_runs`` (one History per phase),
+        ``adam`` and ``gd`` (joined), ``bounds``, ``eta_gd``.
+    """
+    from .cache import cached
+
+    S0 = paper_theta2(N=500, seed=seed)
+    net = LowRankRNN.from_overlaps(S0, N=N, seed=seed)
+    cs = [c[i % 2] for i in range(5)]
+    phases = filter_phases([epochs] * 5, cs, lr, optimizer="adam", seed=seed)
+    data = cached("ch4-fig7", {"X": net.X, "phases": phases},
+                  lambda: phases_to_arrays(run_phases(net, phases, progress=progress)))
+    adam_runs = phases_from_arrays(data)
+    gd_runs = run_phases(S0, filter_phases([epochs] * 5, cs, eta_gd, seed=seed),
+                         progress=progress)
+    adam_hist, bounds = join(adam_runs)
+    gd_hist, _ = join(gd_runs)
+    return {"S0": S0, "labels": ["A", "B", "A", "B", "A"], "adam_runs": adam_runs,
+            "gd_runs": gd_runs, "adam": adam_hist, "gd": gd_hist, "bounds": bounds,
+            "eta_gd": eta_gd}
+
+
+def plot_figure7(data: dict):
+    """Paper Figure 7 from :func:`adam_memory_runs`: loss, overlaps, conserved quantities."""
+    import matplotlib.pyplot as plt
+
+    from .plotting import PALETTE
+
+    S0, adam, gd, bounds, labels = (data[k] for k in ("S0", "adam", "gd", "bounds", "labels"))
+    gd_label = rf"GD, $\eta$ = {_sci(data['eta_gd'])}"
+    fig, axes = plt.subplots(2, 2, figsize=(11, 6.6))
+    plot_phase_loss(axes[0, 0], adam, bounds, labels=labels, label="Adam")
+    axes[0, 0].plot(gd.loss, color=PALETTE[1], lw=1.2, label=gd_label)
+    axes[0, 0].legend(fontsize="x-small")
+    axes[0, 0].set_title("a  loss", loc="left", pad=14)
+    plot_phases(axes[0, 1], adam, bounds, S0.visible("linear"), labels=labels)
+    axes[0, 1].set_title("b  visible overlaps (Adam)", loc="left", pad=14)
+    plot_phases(axes[1, 0], adam, bounds, S0.invisible("linear"), labels=labels)
+    axes[1, 0].set_title("c  invisible overlaps (Adam)", loc="left", pad=14)
+    t = np.arange(len(adam.overlaps))
+    plot_conserved(axes[1, 1], {"Adam": (t, conserved(adam)), gd_label: (t, conserved(gd))},
+                   bounds=bounds, labels=labels)
+    axes[1, 1].set_title("d  conserved quantities: drift", loc="left", pad=14)
+    return fig
+
+
+def twin_runs(*, seed: int = 0, record_every: int = 100, **settings) -> dict[str, np.ndarray]:
+    """:func:`twin_experiment`, cached (entry ``"ch4-twins"``, keyed by every setting).
+
+    ``settings`` are the other keyword arguments of :func:`twin_experiment`
+    (``n_pairs``, ``epochs_ab``, ...; see :func:`figure_settings`).
+    """
+    from .cache import cached
+
+    params = dict(seed=seed, record_every=record_every, **settings)
+    return cached("ch4-twins", params, lambda: twin_experiment(**params))
+
+
+def twin_decoding(
+    data: dict,
+    *,
+    noises: Sequence[float] = (0.0, 0.3),
+    noise_c: float = 0.3,
+    n_splits: int = 50,
+    every: int = 5,
+    seed: int = 0,
+) -> dict:
+    """Decode the A/B history of the twins (:func:`decode_history`) at each stage.
+
+    All pairs but two train the decoder, the other two test it.
+
+    Returns
+    -------
+    dict
+        ``acc``: ``{(stage label, "visible"|"invisible", noise): accuracies
+        (n_splits,)}`` at the start, after A / B and after C; ``acc_c``:
+        ``{"visible"|"invisible": mean accuracy}`` with feature noise ``noise_c`` at
+        every ``every``-th record of phase C, whose epochs are ``epoch_c``.
+    """
+    n_pairs = data["start"].shape[0]
+    kw = dict(n_train_pairs=n_pairs - 2, n_splits=n_splits, seed=seed)
+    acc = {}
+    for stage, label in (("start", "start"), ("ab", "after A / B"), ("c", "after C")):
+        f = twin_features(data, stage)
+        for kind in ("visible", "invisible"):
+            for z in noises:
+                acc[(label, kind, z)] = decode_history(f[kind], noise=z, **kw)
+    records = data["c"][::every]
+    acc_c = {kind: np.array([
+        decode_history(twin_features({"c": records[:i + 1]}, "c")[kind], noise=noise_c,
+                       **kw).mean() for i in range(len(records))])
+        for kind in ("visible", "invisible")}
+    return {"acc": acc, "acc_c": acc_c, "epoch_c": data["c_epoch"][::every],
+            "noise_c": noise_c, "n_splits": n_splits}
+
+
+def _kind_color(kind: str):
+    from .plotting import overlap_colors
+
+    return overlap_colors(Overlaps(np.eye(4), NAMES), "erf")["zm" if kind == "visible" else "zz"]
+
+
+def plot_twin_loss(ax, data: dict, pair: int = 0):
+    """Batch loss of one twin pair through A/B and C (log scale); line at the switch."""
+    from .plotting import PALETTE
+
+    L = np.concatenate([data["ab_loss"][:, pair], data["c_loss"][:, pair]])
+    ax.semilogy(L[:, 0], color=PALETTE[0], lw=0.8, label="twin A (flip-flop, then C)")
+    ax.semilogy(L[:, 1], color=PALETTE[3], lw=0.8, alpha=0.8, label="twin B (decision, then C)")
+    ax.axvline(int(data["ab_epoch"][-1]), color="0.4", lw=0.8)
+    ax.set(xlabel="epoch", ylabel="batch loss")
+    ax.legend(fontsize="x-small")
+    return ax
+
+
+def plot_twin_distance(ax, data: dict):
+    """Distance between twins (visible solid, invisible dashed), mean ± sd over pairs."""
+    dist = twin_distances(data)
+    for kind, ls in (("visible", "-"), ("invisible", "--")):
+        m, s = dist[kind].mean(axis=1), dist[kind].std(axis=1)
+        col = _kind_color(kind)
+        ax.plot(dist["epoch"], m, color=col, ls=ls, lw=2, label=kind)
+        ax.fill_between(dist["epoch"], m - s, m + s, color=col, alpha=0.2)
+    ax.axvline(int(data["ab_epoch"][-1]), color="0.4", lw=0.8)
+    ax.set(xlabel="epoch", ylabel="distance between twins")
+    ax.legend(fontsize="x-small")
+    return ax
+
+
+def plot_decoding_during_c(ax, decoding: dict):
+    """Decoding accuracy (visible solid, invisible dashed) along phase C."""
+    for kind, ls in (("visible", "-"), ("invisible", "--")):
+        ax.plot(decoding["epoch_c"], decoding["acc_c"][kind], color=_kind_color(kind), ls=ls,
+                lw=2, label=kind)
+    ax.axhline(0.5, color="0.3", ls=":", lw=0.8)
+    ax.set(xlabel="epochs of task C", ylim=(0.3, 1.02),
+           ylabel=f"accuracy (feature noise {decoding['noise_c']:g})")
+    ax.legend(fontsize="x-small")
+    return ax
+
+
+def plot_figure4_memory(data: dict, pair: int = 0):
+    """Paper Figure 4d-f from :func:`twin_runs`: one twin pair through A/B, then C.
+
+    (d) loss; (e) visible and (f) invisible overlaps, twin A solid, twin B dashed.
+    """
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+    plot_twin_loss(axes[0], data, pair)
+    axes[0].set_title("d  loss, one twin pair")
+    plot_twin_pair(axes[1:], data, pair=pair)
+    axes[1].set_title("e  visible overlaps (A solid, B dashed)")
+    axes[2].set_title("f  invisible overlaps")
+    return fig
+
+
+def plot_figure9_10(data: dict, decoding: dict):
+    """Paper Figures 9 and 10 in one row: twin distances, decoding, decoding during C."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+    plot_twin_distance(axes[0], data)
+    axes[0].set_title(f"a  {data['start'].shape[0]} twin pairs (mean $\\pm$ sd)")
+    plot_decoding(axes[1], decoding["acc"])
+    axes[1].set_title(f"b  decoding the history ({decoding['n_splits']} splits)")
+    plot_decoding_during_c(axes[2], decoding)
+    axes[2].set_title("c  decoding during C")
+    return fig
+
+
+def plot_figure9(data: dict):
+    """Paper Figure 9 from :func:`twin_runs`: twins converge in visible overlaps only.
+
+    (a) Distance between twins, mean ± sd over pairs; (b, c) the visible and
+    invisible overlaps of one pair.
+    """
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+    plot_twin_distance(axes[0], data)
+    axes[0].set_title(f"a  {data['start'].shape[0]} twin pairs (mean $\\pm$ sd)")
+    plot_twin_pair(axes[1:], data, pair=0)
+    axes[1].set_title("b  visible overlaps, one pair (A solid, B dashed)")
+    axes[2].set_title("c  invisible overlaps")
+    return fig
+
+
+def plot_figure10(decoding: dict):
+    """Paper Figure 10 from :func:`twin_decoding`: the history decoded from the overlaps."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.8))
+    plot_decoding(axes[0], decoding["acc"])
+    axes[0].set_title(f"a  decoding the history ({decoding['n_splits']} splits)")
+    plot_decoding_during_c(axes[1], decoding)
+    axes[1].set_title("b  decoding during C")
+    return fig
+
+
+def figure3(fast: bool = False, progress: bool | None = None):
+    """Paper Figure 3 (with Figure 6's panels b, e): linear memory from ``theta_2``."""
+    return plot_figure3(linear_memory_runs(**figure_settings(fast)["linear"], progress=progress))
+
+
+def figure6(fast: bool = False, progress: bool | None = None):
+    """Paper Figure 6: entries of ``K`` and the conserved quantities during Figure 3's run."""
+    return plot_figure6(linear_memory_runs(**figure_settings(fast)["linear"], progress=progress))
+
+
+def figure7(fast: bool = False, progress: bool | None = None):
+    """Paper Figure 7: memory under Adam, conserved quantities broken."""
+    return plot_figure7(adam_memory_runs(**figure_settings(fast)["adam"], progress=progress))
+
+
+def figure4_memory(fast: bool = False, progress: bool | None = None):
+    """Paper Figure 4d-f: one pair of nonlinear twins (reduced erf theory)."""
+    return plot_figure4_memory(twin_runs(**figure_settings(fast)["twins"]))
+
+
+def figure9(fast: bool = False, progress: bool | None = None):
+    """Paper Figure 9: nonlinear twins converge in the visible overlaps, not the invisible."""
+    return plot_figure9(twin_runs(**figure_settings(fast)["twins"]))
+
+
+def figure10(fast: bool = False, progress: bool | None = None):
+    """Paper Figure 10: the A/B history decoded from visible vs invisible overlaps."""
+    return plot_figure10(twin_decoding(twin_runs(**figure_settings(fast)["twins"])))

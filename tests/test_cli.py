@@ -34,3 +34,21 @@ def test_every_registered_figure_imports():
 @pytest.mark.parametrize("bad", ["x", "1.5"])
 def test_bad_number(bad, capsys):
     assert main(["figure", bad]) == 2
+
+
+def test_every_registered_figure_has_the_fast_progress_signature():
+    import inspect
+
+    for n, spec in figures.FIGURES.items():
+        params = inspect.signature(spec.function()).parameters
+        assert list(params) == ["fast", "progress"], (n, list(params))
+        assert params["fast"].default is False and params["progress"].default is None, n
+
+
+def test_chapter4_extra_figure_has_the_same_signature():
+    import inspect
+
+    from lrtools import memory
+
+    params = inspect.signature(memory.figure4_memory).parameters
+    assert list(params) == ["fast", "progress"]
