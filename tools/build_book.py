@@ -65,9 +65,24 @@ def write_error_reports(log: str) -> list[Path]:
 
 
 _PARALLEL_CLI = """
+import importlib
 import sys
+
+# Two extensions that Jupyter Book loads do not declare whether they are safe for
+# parallel reading, which makes Sphinx read serially (and warn, failing a -W
+# build). Both are: sphinx_multitoc_numbering only renumbers sections on the
+# merged environment after reading, and sphinx_jupyterbook_latex only adds node
+# types, config values and transforms that act on one document at a time.
+for name in ("sphinx_multitoc_numbering", "sphinx_jupyterbook_latex"):
+    module = importlib.import_module(name)
+    def setup(app, _setup=module.setup):
+        meta = _setup(app) or {}
+        return {**meta, "parallel_read_safe": True, "parallel_write_safe": True}
+    module.setup = setup
+
 import jupyter_book.sphinx as jbs
 from jupyter_book.cli.main import main
+
 _build = jbs.build_sphinx
 jobs = int(sys.argv[1])
 jbs.build_sphinx = lambda *a, **k: _build(*a, **{**k, "jobs": jobs})
