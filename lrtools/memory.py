@@ -38,6 +38,7 @@ the same cached runs as chapter 4 (:func:`figure_settings`, data functions
 
 from __future__ import annotations
 
+import concurrent.futures
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ import numpy as np
 from numba import njit
 
 from . import theory
+from ._parallel import run_jobs
 from .history import DivergenceError, History
 from .network import LowRankRNN
 from .overlaps import Overlaps, left_right
@@ -403,6 +405,7 @@ def memory_vs_noise(
     epochs: Sequence[int] = (3000, 1000, 1000),
     eta: float = 5e-3,
     seed: int = 0,
+    executor: concurrent.futures.Executor | None = None,
 ) -> dict[str, np.ndarray]:
     """Memory under target noise (exact overlap map) or weight noise (network).
 
@@ -417,6 +420,9 @@ def memory_vs_noise(
     stds : sequence of float
         Target noise standard deviation (``kind="target"``) or weight noise per
         entry and step (``kind="weight"``).
+    executor : concurrent.futures.Executor, optional
+        Runs the amplitudes in parallel (e.g. ``ProcessPoolExecutor`` or a
+        ``dask.distributed`` client's executor); serial when omitted.
 
     Returns
     -------
@@ -427,17 +433,19 @@ def memory_vs_noise(
     if kind not in ("target", "weight"):
         raise ValueError(f"kind must be 'target' or 'weight', got {kind!r}")
     keys = ("invisible", "visible", "function", "floor_invisible", "floor_visible", "loss")
-    out: dict[str, list] = {k: [] for k in keys}
-    for std in stds:
-        kw = {"eta": eta, ("target_noise" if kind == "target" else "weight_noise"): float(std)}
-        r = history_pair(start, epochs=epochs, seed=seed, **kw)
-        ctrl = run_phases(start, filter_phases(epochs, [0.2] * len(epochs), seed=seed + 1, **kw))
-        g = gaps(ctrl[-1].final, Overlaps(r["aaa"], NAMES))
-        for k in ("invisible", "visible", "function", "loss"):
-            out[k].append(r[k])
-        out["floor_invisible"].append(g["invisible"])
-        out["floor_visible"].append(g["visible"])
-    return {"std": np.asarray(stds, dtype=float), **{k: np.array(v) for k, v in out.items()}}
+    rows = run_jobs(_noise_job, [(start, float(std), kind, tuple(epochs), eta, seed)
+                                 for std in stds], executor)
+    return {"std": np.asarray(stds, dtype=float),
+            **{k: np.array([row[k] for row in rows]) for k in keys}}
+
+
+def _noise_job(start, std: float, kind: str, epochs: tuple, eta: float, seed: int) -> dict:
+    kw = {"eta": eta, ("target_noise" if kind == "target" else "weight_noise"): std}
+    r = history_pair(start, epochs=epochs, seed=seed, **kw)
+    ctrl = run_phases(start, filter_phases(epochs, [0.2] * len(epochs), seed=seed + 1, **kw))
+    g = gaps(ctrl[-1].final, Overlaps(r["aaa"], NAMES))
+    return {"invisible": r["invisible"], "visible": r["visible"], "function": r["function"],
+            "loss": r["loss"], "floor_invisible": g["invisible"], "floor_visible": g["visible"]}
 
 
 def memory_vs_eta(
@@ -447,6 +455,7 @@ def memory_vs_eta(
     learning_times: tuple[float, float, float] = (20.0, 20.0, 20.0),
     c: tuple[float, float] = (0.2, 0.4),
     flow: bool = True,
+    executor: concurrent.futures.Executor | None = None,
 ) -> dict[str, np.ndarray]:
     """Memory of A, B, A against A, A, A as a function of the step size (exact overlap map).
 
@@ -461,15 +470,11 @@ def memory_vs_eta(
         ``flow_invisible``, ``flow_visible``, ``flow_function``, ``flow_aba``,
         ``flow_aaa`` (the flow's gaps and final overlaps); ``aba`` ``(n_eta, 4, 4)``.
     """
-    out: dict[str, list] = {"eta": [], "invisible": [], "visible": [], "function": [], "aba": [],
-                            "aaa": []}
-    for eta in etas:
-        epochs = [int(round(t / eta)) for t in learning_times]
-        r = history_pair(start, epochs=epochs, c=c, eta=float(eta), mode="map")
-        out["eta"].append(eta)
-        for k in ("invisible", "visible", "function", "aba", "aaa"):
-            out[k].append(r[k])
-    res = {k: np.array(v) for k, v in out.items()}
+    rows = run_jobs(_eta_job, [(start, float(eta), tuple(learning_times), tuple(c))
+                               for eta in etas], executor)
+    res = {"eta": np.asarray(etas, dtype=float)}
+    res.update({k: np.array([r[k] for r in rows])
+                for k in ("invisible", "visible", "function", "aba", "aaa")})
     if flow:
         # the flow over learning time eta * epochs: any eta with the same products
         epochs = [int(round(t / 1e-2)) for t in learning_times]
@@ -479,11 +484,17 @@ def memory_vs_eta(
     return res
 
 
+def _eta_job(start: Overlaps, eta: float, learning_times: tuple, c: tuple) -> dict:
+    epochs = [int(round(t / eta)) for t in learning_times]
+    return history_pair(start, epochs=epochs, c=c, eta=eta, mode="map")
+
+
 def flow_memory(
     starts: np.ndarray,
     *,
     learning_time: float = 20.0,
     c: tuple[float, float] = (0.2, 0.4),
+    executor: concurrent.futures.Executor | None = None,
 ) -> dict[str, np.ndarray]:
     """Memory of the exact gradient flow (A, B, A vs A) from many starting overlaps.
 
@@ -500,24 +511,25 @@ def flow_memory(
         non-zero singular value of the fields and brackets of
         :func:`horizontal_span` at the start.
     """
+    keys = ("invisible", "visible", "function", "conserved_drift", "loss", "bracket_sv")
+    rows = run_jobs(_flow_job, [(M, learning_time, tuple(c)) for M in np.asarray(starts)],
+                    executor)
+    return {k: np.array([r[k] for r in rows]) for k in keys}
+
+
+def _flow_job(M: np.ndarray, learning_time: float, c: tuple) -> dict:
     from .tasks import ExponentialFilter
 
     tA, tB = (ExponentialFilter(c=ci) for ci in c)
-    keys = ("invisible", "visible", "function", "conserved_drift", "loss", "bracket_sv")
-    out: dict[str, list] = {k: [] for k in keys}
-    for M in np.asarray(starts):
-        S = Overlaps(M, NAMES)
-        a1 = theory.flow(S, tA, learning_time, 2).final
-        b = theory.flow(a1, tB, learning_time, 2).final
-        h = theory.flow(b, tA, learning_time, 2)
-        g = gaps(a1, h.final)
-        for k in ("invisible", "visible", "function"):
-            out[k].append(g[k])
-        out["conserved_drift"].append(float(np.max(np.abs(
-            np.array([conserved(X) for X in (a1, b, h.final)]) - conserved(S)))))
-        out["loss"].append(float(h.loss[-1]))
-        out["bracket_sv"].append(float(horizontal_span(S)["brackets"][4]))
-    return {k: np.array(v) for k, v in out.items()}
+    S = Overlaps(M, NAMES)
+    a1 = theory.flow(S, tA, learning_time, 2).final
+    b = theory.flow(a1, tB, learning_time, 2).final
+    h = theory.flow(b, tA, learning_time, 2)
+    g = gaps(a1, h.final)
+    drift = np.max(np.abs(np.array([conserved(X) for X in (a1, b, h.final)]) - conserved(S)))
+    return {"invisible": g["invisible"], "visible": g["visible"], "function": g["function"],
+            "conserved_drift": float(drift), "loss": float(h.loss[-1]),
+            "bracket_sv": float(horizontal_span(S)["brackets"][4])}
 
 
 def decay_under_weight_decay(
