@@ -167,3 +167,17 @@ def test_flow_matches_small_step_map(filter_task):
     # the map is a first-order integrator of the flow: error ~ eta
     assert 1.8 < gaps[0] / gaps[1] < 2.2
     assert fl.loss[-1] < fl.loss[0]
+
+
+def test_several_inputs_and_outputs_are_exact():
+    """Two inputs, rank 2, two outputs: the map stays exact (any n_in, R, n_out)."""
+    rng = np.random.default_rng(12)
+    net = LowRankRNN.random(N=80, rank=2, n_in=2, n_out=2, seed=13)
+    assert net.names == ("m1", "m2", "u1", "u2", "v1", "v2", "z1", "z2")
+    batch = random_batch(rng, B=3, T=50, n_in=2, n_out=2)
+    w = batch[2] * 0.02
+    L, grad = net.loss_and_gradient(batch, w, 0.1)
+    L_th, Gam = theory.loss_and_gamma(net.overlaps(), batch, w, 0.1, "linear")
+    assert L == pytest.approx(L_th, rel=1e-13)
+    assert rel_err(grad, net.X @ Gam / net.N) < 1e-12
+    assert rel_err(net.run(batch[0], 0.1), theory.run(net.overlaps(), batch[0], 0.1)) < 1e-12
