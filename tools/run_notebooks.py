@@ -107,6 +107,25 @@ def has_parameters_cell(nb) -> bool:
     )
 
 
+_GLUE_REF = re.compile(r"\{glue(?::[a-z]+)?\}`([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def missing_glue(path: Path) -> list[str]:
+    """Names that the Markdown of an executed notebook quotes but no cell glued.
+
+    The book build fails on such a reference (a warning under ``-W``); catching it
+    here makes the fast run fail the same way.
+    """
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    quoted = {m for cell in nb.cells if cell.cell_type == "markdown"
+              for m in _GLUE_REF.findall(cell.source)}
+    glued = {out.get("metadata", {}).get("scrapbook", {}).get("name")
+             for cell in nb.cells if cell.cell_type == "code" for out in cell.get("outputs", [])}
+    return sorted(quoted - glued)
+
+
 def error_summary(exc: BaseException) -> str:
     """Return the exception raised in the notebook, without colour codes."""
     if hasattr(exc, "ename"):  # papermill.PapermillExecutionError
@@ -184,6 +203,13 @@ def main(argv: list[str] | None = None) -> int:
             status = "failed"
             failed.append(name)
             print(error_summary(exc), file=sys.stderr, flush=True)
+        else:
+            missing = missing_glue(target)
+            if missing:
+                status = "failed"
+                failed.append(name)
+                print(f"{name}: the text quotes numbers that no cell glued: {missing}",
+                      file=sys.stderr, flush=True)
         seconds = time.perf_counter() - t0
         records.append({"file": name, "seconds": round(seconds, 2), "status": status})
         print(f"  {status:<7}  {name:<28} {seconds:8.1f} s", flush=True)
