@@ -19,6 +19,7 @@ suite checks them against finite differences and against PyTorch autograd.
 from __future__ import annotations
 
 import math
+import types
 
 import numba
 import numpy as np
@@ -427,9 +428,20 @@ def _theory_backward(S, iM, iU, iV, iZ, kap, gy, dt, code):
 _PARALLEL_WORK = 400_000  # B * T * N above which the parallel version pays off
 
 
+def _renamed(fn, suffix):
+    # numba's on-disk cache is indexed by the function's qualified name and ignores
+    # compiler flags: the parallel variant needs a name of its own, or it would load
+    # the serial machine code from the cache.
+    clone = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + suffix,
+                               fn.__defaults__, fn.__closure__)
+    clone.__qualname__ = fn.__qualname__ + suffix
+    clone.__module__ = fn.__module__
+    return clone
+
+
 def _dual(fn):
     serial = njit(cache=True)(fn)
-    parallel = njit(cache=True, parallel=True)(fn)
+    parallel = njit(cache=True, parallel=True)(_renamed(fn, "_parallel"))
 
     def call(*args, work):
         return parallel(*args) if work >= _PARALLEL_WORK else serial(*args)
