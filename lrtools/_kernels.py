@@ -423,6 +423,91 @@ def _theory_backward(S, iM, iU, iV, iZ, kap, gy, dt, code):
     return F
 
 
+# ---------------------------------------------------------------------------
+# Many rank-1 networks at once (one input, one output)
+# ---------------------------------------------------------------------------
+
+
+@njit(cache=True, fastmath=True)
+def rank1_many(S, x, target, w, dt, erf):
+    """Loss and ``Gamma`` of the reduced theory for ``n`` rank-1 networks on one batch.
+
+    ``S (n, 4, 4)`` in the order ``(m, u, v, z)``; ``x, target, w (B, T)``; ``erf``
+    selects the erf gain (else linear). The input coordinate ``kappa_m`` is shared
+    by all networks and computed once; each network runs ``kappa_u`` and its adjoint
+    (the equations of ``_theory_forward`` / ``_theory_backward`` written out for
+    rank 1). Returns ``L (n,)`` and ``Gamma (n, 4, 4)``.
+    """
+    n = S.shape[0]
+    B, T = x.shape
+    km = np.zeros((T + 1, B))
+    for t in range(T):
+        for b in range(B):
+            km[t + 1, b] = (1.0 - dt) * km[t, b] + dt * x[b, t]
+    L = np.zeros(n)
+    Gam = np.zeros((n, 4, 4))
+    ku = np.zeros((T + 1, B))
+    g = np.ones((T + 1, B))
+    lam = np.zeros(B)
+    for i in range(n):
+        mm, mu, uu = S[i, 0, 0], S[i, 0, 1], S[i, 1, 1]
+        vm, vu, zm, zu = S[i, 2, 0], S[i, 2, 1], S[i, 3, 0], S[i, 3, 1]
+        for b in range(B):
+            ku[0, b] = 0.0
+        for t in range(T + 1):
+            for b in range(B):
+                a = km[t, b]
+                c = ku[t, b]
+                gt = 1.0
+                if erf:
+                    gt = 1.0 / math.sqrt(1.0 + _PI_2 * (mm * a * a + 2.0 * mu * a * c
+                                                        + uu * c * c))
+                    g[t, b] = gt
+                if t < T:
+                    ku[t + 1, b] = (1.0 - dt) * c + dt * gt * (vm * a + vu * c)
+        gzm = gzu = gvm = gvu = gmm = gmu = guu = Li = 0.0
+        for b in range(B):
+            lam[b] = 0.0
+        for t in range(T, 0, -1):
+            last = t == T
+            for b in range(B):
+                a = km[t, b]
+                c = ku[t, b]
+                gt = g[t, b]
+                o = zm * a + zu * c
+                err = gt * o - target[b, t - 1]
+                wt = w[b, t - 1]
+                Li += wt * err * err
+                gy = 2.0 * wt * err
+                psi = gy * o
+                lnext = lam[b]
+                newl = gy * gt * zu
+                if not last:
+                    psi += lnext * dt * (vm * a + vu * c)
+                    gvm += lnext * dt * gt * a
+                    gvu += lnext * dt * gt * c
+                    newl += lnext * ((1.0 - dt) + dt * gt * vu)
+                gzm += gy * gt * a
+                gzu += gy * gt * c
+                if erf:
+                    psi *= -0.5 * _PI_2 * gt * gt * gt  # dL/dDelta; dg/dDelta = -(pi/4) g^3
+                    gmm += psi * a * a
+                    gmu += 2.0 * psi * a * c
+                    guu += psi * c * c
+                    newl += 2.0 * psi * (mu * a + uu * c)
+                lam[b] = newl
+        L[i] = Li
+        G = Gam[i]
+        G[0, 0] = 2.0 * gmm
+        G[1, 1] = 2.0 * guu
+        G[0, 1] = G[1, 0] = gmu
+        G[2, 0] = G[0, 2] = gvm
+        G[2, 1] = G[1, 2] = gvu
+        G[3, 0] = G[0, 3] = gzm
+        G[3, 1] = G[1, 3] = gzu
+    return L, Gam
+
+
 # Each batched kernel is compiled twice: serially (small work, or a busy
 # machine, where thread start-up dominates) and parallel over the batch.
 _PARALLEL_WORK = 400_000  # B * T * N above which the parallel version pays off

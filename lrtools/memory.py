@@ -39,12 +39,10 @@ the same cached runs as chapter 4 (:func:`figure_settings`, data functions
 from __future__ import annotations
 
 import concurrent.futures
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 
 from . import theory
 from ._parallel import run_jobs
@@ -818,75 +816,6 @@ def fit_rate(t: np.ndarray, y: np.ndarray) -> float:
 # the reduced erf theory for many rank-1 networks at once
 # ---------------------------------------------------------------------------
 
-_PI_2 = math.pi / 2.0
-
-
-@njit(cache=True, fastmath=True)
-def _erf_many(S, x, target, w, dt):  # pragma: no cover - compiled
-    n = S.shape[0]
-    B, T = x.shape
-    km = np.zeros((T + 1, B))
-    for t in range(T):
-        for b in range(B):
-            km[t + 1, b] = (1.0 - dt) * km[t, b] + dt * x[b, t]
-    L = np.zeros(n)
-    Gam = np.zeros((n, 4, 4))
-    ku = np.zeros((T + 1, B))
-    g = np.zeros((T + 1, B))
-    lam = np.zeros(B)
-    for i in range(n):
-        mm, mu, uu = S[i, 0, 0], S[i, 0, 1], S[i, 1, 1]
-        vm, vu, zm, zu = S[i, 2, 0], S[i, 2, 1], S[i, 3, 0], S[i, 3, 1]
-        for b in range(B):
-            ku[0, b] = 0.0
-        for t in range(T + 1):
-            for b in range(B):
-                a = km[t, b]
-                c = ku[t, b]
-                gt = 1.0 / math.sqrt(1.0 + _PI_2 * (mm * a * a + 2.0 * mu * a * c + uu * c * c))
-                g[t, b] = gt
-                if t < T:
-                    ku[t + 1, b] = (1.0 - dt) * c + dt * gt * (vm * a + vu * c)
-        gzm = gzu = gvm = gvu = gmm = gmu = guu = Li = 0.0
-        for b in range(B):
-            lam[b] = 0.0
-        for t in range(T, 0, -1):
-            last = t == T
-            for b in range(B):
-                a = km[t, b]
-                c = ku[t, b]
-                gt = g[t, b]
-                o = zm * a + zu * c
-                err = gt * o - target[b, t - 1]
-                wt = w[b, t - 1]
-                Li += wt * err * err
-                gy = 2.0 * wt * err
-                psi = gy * o
-                lnext = lam[b]
-                newl = gy * gt * zu
-                if not last:
-                    psi += lnext * dt * (vm * a + vu * c)
-                    gvm += lnext * dt * gt * a
-                    gvu += lnext * dt * gt * c
-                    newl += lnext * ((1.0 - dt) + dt * gt * vu)
-                psi *= -0.5 * _PI_2 * gt * gt * gt  # dL/dDelta; dg/dDelta = -(pi/4) g^3
-                gzm += gy * gt * a
-                gzu += gy * gt * c
-                gmm += psi * a * a
-                gmu += 2.0 * psi * a * c
-                guu += psi * c * c
-                lam[b] = newl + 2.0 * psi * (mu * a + uu * c)
-        L[i] = Li
-        G = Gam[i]
-        G[0, 0] = 2.0 * gmm
-        G[1, 1] = 2.0 * guu
-        G[0, 1] = G[1, 0] = gmu
-        G[2, 0] = G[0, 2] = gvm
-        G[2, 1] = G[1, 2] = gvu
-        G[3, 0] = G[0, 3] = gzm
-        G[3, 1] = G[1, 3] = gzu
-    return L, Gam
-
 
 def erf_loss_gamma_many(
     S: np.ndarray, batch: tuple[np.ndarray, np.ndarray, np.ndarray], weights: np.ndarray, dt: float
@@ -913,14 +842,7 @@ def erf_loss_gamma_many(
     L : numpy.ndarray, shape (n,)
     Gamma : numpy.ndarray, shape (n, 4, 4)
     """
-    S = np.ascontiguousarray(S, dtype=np.float64)
-    if S.ndim != 3 or S.shape[1:] != (4, 4):
-        raise ValueError(f"S must have shape (n, 4, 4), got {S.shape}")
-    x, target, _ = batch
-    if x.ndim != 3 or x.shape[2] != 1 or target.shape != x.shape or weights.shape != x.shape:
-        raise ValueError("one input and one output expected: x, target, weights of shape (B, T, 1)")
-    return _erf_many(S, np.ascontiguousarray(x[:, :, 0]), np.ascontiguousarray(target[:, :, 0]),
-                     np.ascontiguousarray(weights[:, :, 0]), float(dt))
+    return theory.loss_and_gamma_many(S, batch, weights, dt, "erf")
 
 
 def learn_many(

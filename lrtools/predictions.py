@@ -54,9 +54,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 
-from . import probe
+from . import probe, theory
 from .history import DivergenceError
 from .network import LowRankRNN
 from .overlaps import Overlaps
@@ -126,49 +125,6 @@ def _stack(results: Sequence[Mapping[str, np.ndarray]]) -> dict[str, np.ndarray]
 # ---------------------------------------------------------------------------
 
 
-@njit(cache=True)
-def _linear_many(S, x, target, w, dt):  # pragma: no cover - compiled
-    n = S.shape[0]
-    B, T = x.shape
-    a = 1.0 - dt
-    km = np.zeros((T + 1, B))
-    for t in range(T):
-        for b in range(B):
-            km[t + 1, b] = a * km[t, b] + dt * x[b, t]
-    L = np.zeros(n)
-    Gam = np.zeros((n, 4, 4))
-    ku = np.zeros((T + 1, B))
-    lam = np.zeros(B)
-    for i in range(n):
-        vm, vu, zm, zu = S[i, 2, 0], S[i, 2, 1], S[i, 3, 0], S[i, 3, 1]
-        for t in range(T):
-            for b in range(B):
-                ku[t + 1, b] = a * ku[t, b] + dt * (vm * km[t, b] + vu * ku[t, b])
-        gzm = gzu = gvm = gvu = Li = 0.0
-        for b in range(B):
-            lam[b] = 0.0
-        rec = a + dt * vu
-        for t in range(T, 0, -1):
-            for b in range(B):
-                err = zm * km[t, b] + zu * ku[t, b] - target[b, t - 1]
-                wt = w[b, t - 1]
-                Li += wt * err * err
-                gy = 2.0 * wt * err
-                gzm += gy * km[t, b]
-                gzu += gy * ku[t, b]
-                lt = gy * zu + lam[b] * rec  # dL/d kappa_u[t]
-                gvm += lt * dt * km[t - 1, b]
-                gvu += lt * dt * ku[t - 1, b]
-                lam[b] = lt
-        L[i] = Li
-        G = Gam[i]
-        G[2, 0] = G[0, 2] = gvm
-        G[2, 1] = G[1, 2] = gvu
-        G[3, 0] = G[0, 3] = gzm
-        G[3, 1] = G[1, 3] = gzu
-    return L, Gam
-
-
 def _check_task(task: Task) -> None:
     if (task.n_in, task.n_out) != (1, 1):
         raise ValueError(
@@ -206,15 +162,7 @@ def linear_loss_gamma_many(
     L : numpy.ndarray, shape (n,)
     Gamma : numpy.ndarray, shape (n, 4, 4)
     """
-    S = np.ascontiguousarray(S, dtype=np.float64)
-    if S.ndim != 3 or S.shape[1:] != (4, 4):
-        raise ValueError(f"S must have shape (n, 4, 4) (rank 1: m, u, v, z), got {S.shape}")
-    x, target, _ = batch
-    if x.ndim != 3 or x.shape[2] != 1 or target.shape != x.shape or weights.shape != x.shape:
-        raise ValueError("one input and one output expected: x, target, weights of shape (B, T, 1)")
-    return _linear_many(S, np.ascontiguousarray(x[:, :, 0], dtype=np.float64),
-                        np.ascontiguousarray(target[:, :, 0], dtype=np.float64),
-                        np.ascontiguousarray(weights[:, :, 0], dtype=np.float64), float(dt))
+    return theory.loss_and_gamma_many(S, batch, weights, dt, "linear")
 
 
 def _psd_sqrt_many(S: np.ndarray) -> np.ndarray:

@@ -49,6 +49,7 @@ __all__ = [
     "loss",
     "gamma",
     "loss_and_gamma",
+    "loss_and_gamma_many",
     "learn",
     "flow",
     "preconditioner",
@@ -163,6 +164,45 @@ def _loss_and_gamma(Sm, idx, x, target, weights, dt, phi, device):
     L, gy = squared_error(y, target, weights)
     F = K.theory_backward(Sm, *idx, kap, gy, dt, code, work=_work(x))
     return L, F + F.T
+
+
+def loss_and_gamma_many(
+    S: np.ndarray, batch: Batch, weights: np.ndarray, dt: float, phi: str = "linear"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Loss and ``Gamma`` of many rank-1 networks (one input, one output) on one batch.
+
+    The computation of :func:`loss_and_gamma` (equal to round-off, tested), fused
+    over the networks: the input coordinate is shared and computed once. For
+    sweeps and twin experiments that learn hundreds of networks side by side.
+
+    Parameters
+    ----------
+    S : numpy.ndarray, shape (n, 4, 4)
+        Overlap matrices, order ``(m, u, v, z)``.
+    batch : tuple
+        ``(x, target, mask)``, each ``(B, T, 1)``.
+    weights : numpy.ndarray, shape (B, T, 1)
+        Loss weights (:meth:`Task.loss_weights`).
+    dt : float
+        Euler step.
+    phi : {"linear", "erf"}
+        Nonlinearity.
+
+    Returns
+    -------
+    L : numpy.ndarray, shape (n,)
+    Gamma : numpy.ndarray, shape (n, 4, 4)
+    """
+    if phi not in ("linear", "erf"):
+        raise ValueError(f"loss_and_gamma_many supports phi='linear' or 'erf', got {phi!r}")
+    S = np.ascontiguousarray(S, dtype=np.float64)
+    if S.ndim != 3 or S.shape[1:] != (4, 4):
+        raise ValueError(f"S must have shape (n, 4, 4) (rank 1: m, u, v, z), got {S.shape}")
+    x, target, _ = batch
+    if x.ndim != 3 or x.shape[2] != 1 or target.shape != x.shape or weights.shape != x.shape:
+        raise ValueError("one input and one output expected: x, target, weights of shape (B, T, 1)")
+    return K.rank1_many(S, *(np.ascontiguousarray(a[:, :, 0], dtype=np.float64)
+                             for a in (x, target, weights)), _check_dt(dt), phi == "erf")
 
 
 def _first_batch(task: Task, seed: np.random.Generator | int | None) -> tuple[Batch, np.ndarray]:

@@ -181,3 +181,21 @@ def test_several_inputs_and_outputs_are_exact():
     assert L == pytest.approx(L_th, rel=1e-13)
     assert rel_err(grad, net.X @ Gam / net.N) < 1e-12
     assert rel_err(net.run(batch[0], 0.1), theory.run(net.overlaps(), batch[0], 0.1)) < 1e-12
+
+
+@pytest.mark.parametrize("phi", ["linear", "erf"])
+def test_many_networks_at_once_equal_one_at_a_time(phi):
+    rng = np.random.default_rng(14)
+    mats = []
+    for _ in range(3):
+        A = rng.standard_normal((4, 4))
+        mats.append(A @ A.T / 4 + 0.2 * np.eye(4))
+    batch = random_batch(rng, B=4, T=60)
+    w = batch[2] / batch[2].sum()
+    L, Gam = theory.loss_and_gamma_many(np.array(mats), batch, w, 0.05, phi)
+    assert L.shape == (3,) and Gam.shape == (3, 4, 4)
+    for i, M in enumerate(mats):
+        L1, G1 = theory.loss_and_gamma(Overlaps(M, lrtools.vector_names()), batch, w, 0.05, phi)
+        # fused, fast-math kernel vs the generic one: round-off only
+        assert L[i] == pytest.approx(L1, rel=1e-12)
+        assert rel_err(Gam[i], G1) < 1e-11
