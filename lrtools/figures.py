@@ -30,6 +30,9 @@ __all__ = [
     "plot_G",
     "rank2_runs",
     "plot_rank2",
+    "invariant_runs",
+    "plot_invariant_drift",
+    "invariant_numbers",
     "figure1",
     "figure5",
     "figure11",
@@ -183,6 +186,61 @@ def plot_rank2(runs: dict[str, History], task: DampedOscillator):
     plot_overlaps(axes[2], sim, inv, theory=exact, legend=False)
     axes[2].set_title(f"{len(inv)} invisible overlaps")
     return fig
+
+
+INVARIANT_LABELS = {"flow": "gradient flow", "gd": r"GD, $\eta$ = {eta:g}",
+                    "gd2": r"GD, $\eta$ = {eta2:g}", "adam": "Adam (network, lr {lr:g})"}
+
+
+def invariant_runs(
+    net: LowRankRNN, task: ExponentialFilter, runs: dict[str, History], *, eta: float,
+    epochs: int, adam_lr: float = 1e-3, seed: int = 0, progress: bool | None = None,
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The invariants of chapter 1 along four learning rules, as ``(time, invariants)``.
+
+    Keys: ``"flow"`` and ``"gd"`` (taken from ``runs``, the output of
+    :func:`filter_runs`), ``"gd2"`` (the exact map at twice the step, half the
+    epochs, so the same learning time) and ``"adam"`` (the N-dimensional network
+    trained with Adam at rate ``adam_lr``; its time axis is ``eta * epoch`` so
+    that it shares the axis of the others).
+    """
+    if not {"network", "exact", "flow"} <= runs.keys():
+        raise ValueError("runs must hold the network, exact and flow histories of filter_runs()")
+    gd2 = theory.learn(runs["network"].initial, task, epochs // 2, 2 * eta, phi="linear")
+    adam = experiments.network_vs_theory(net, task, epochs, adam_lr, optimizer="adam",
+                                         updates=(), seed=seed, name="ch1-adam",
+                                         progress=progress)["network"]
+    return {"flow": (runs["flow"].time, theory.invariants(runs["flow"])),
+            "gd": (runs["exact"].time, theory.invariants(runs["exact"])),
+            "gd2": (gd2.time, theory.invariants(gd2)),
+            "adam": (eta * np.arange(len(adam.loss) + 1), theory.invariants(adam))}
+
+
+def plot_invariant_drift(curves: dict[str, tuple[np.ndarray, np.ndarray]], *, eta: float,
+                         adam_lr: float = 1e-3):
+    """Drift of the invariants under flow, GD at two steps and Adam (chapter 1)."""
+    import matplotlib.pyplot as plt
+
+    from .plotting import plot_invariants
+
+    labels = {k: v.format(eta=eta, eta2=2 * eta, lr=adam_lr) for k, v in INVARIANT_LABELS.items()}
+    fig, ax = plt.subplots(figsize=(6.4, 3.4))
+    plot_invariants(ax, {labels[k]: curves[k] for k in INVARIANT_LABELS if k in curves})
+    ax.set_xlabel(rf"learning time $\eta\,$epochs (Adam: {eta:g} $\cdot$ epochs)")
+    return fig
+
+
+def invariant_numbers(curves: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, float]:
+    """Chapter 1's key numbers on the invariants' drift ``max_i |I_i(t) - I_i(0)|``.
+
+    ``flow_drift`` is the largest drift along the flow, ``gd_drift`` and
+    ``adam_drift`` the drift at the end of the GD and Adam runs, ``gd_ratio`` the
+    final drift at twice the step over that at the step.
+    """
+    drift = {k: np.max(np.abs(inv - inv[0]), axis=1) for k, (_, inv) in curves.items()}
+    return {"flow_drift": float(drift["flow"].max()), "gd_drift": float(drift["gd"][-1]),
+            "gd_ratio": float(drift["gd2"][-1] / drift["gd"][-1]),
+            "adam_drift": float(drift["adam"][-1])}
 
 
 def _ch1_settings(fast: bool) -> dict:

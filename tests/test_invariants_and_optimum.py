@@ -89,3 +89,27 @@ def test_optimum_reproduces_the_target_exactly():
     S = LowRankRNN.random(N=50, rank=1, seed=0).overlaps().replace(zm=1.0, zu=2.0, vm=a / 2, vu=a)
     x, y, _ = task.sample()
     assert np.max(np.abs(theory.run(S, x, task.dt) - y)) < 1e-14
+
+
+def test_invariant_numbers_and_plot_on_hand_made_drifts():
+    from lrtools import figures
+
+    t = np.arange(3.0)
+    curves = {
+        "flow": (t, np.array([[1.0, 2.0], [1.1, 2.0], [1.0, 1.95]])),
+        "gd": (t, np.array([[0.0, 0.0], [0.0, 1e-3], [-2e-3, 0.0]])),
+        "gd2": (t[:2], np.array([[0.0, 0.0], [0.0, 8e-3]])),
+        "adam": (t, np.array([[3.0, 0.0], [3.0, 0.5], [2.7, 0.0]])),
+    }
+    got = figures.invariant_numbers(curves)
+    # hand-computed: largest flow drift 0.1; final drifts 2e-3, 8e-3 and 0.3 (float64 round-off)
+    expected = {"flow_drift": 0.1, "gd_drift": 2e-3, "gd_ratio": 4.0, "adam_drift": 0.3}
+    for key, value in expected.items():
+        assert got[key] == pytest.approx(value, rel=1e-12), key
+    fig = figures.plot_invariant_drift(curves, eta=5e-3)
+    (ax,) = fig.axes
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert labels == ["gradient flow", r"GD, $\eta$ = 0.005", r"GD, $\eta$ = 0.01",
+                      "Adam (network, lr 0.001)"]
+    with pytest.raises(ValueError, match="network, exact and flow"):
+        figures.invariant_runs(None, None, {"exact": None}, eta=5e-3, epochs=10)
