@@ -86,6 +86,21 @@ __all__ = [
     "family_runs",
     "family_members",
     "noise_runs",
+    "equivalence_gaps",
+    "equivalence_numbers",
+    "figure2_numbers",
+    "speed_errors",
+    "speed_numbers",
+    "family_summary",
+    "speed_linearity_residual",
+    "family_numbers",
+    "family_check",
+    "noise_numbers",
+    "extreme_members",
+    "erf_numbers",
+    "plot_family_speed",
+    "plot_noise_response",
+    "plot_erf_probe",
 ]
 
 # Relative tolerance (to the largest overlap) below which an eigenvalue or a
@@ -1149,6 +1164,528 @@ def noise_runs(
 
 
 # ---------------------------------------------------------------------------
+# Key numbers of chapter 3 (from the cached runs above)
+# ---------------------------------------------------------------------------
+
+
+def equivalence_gaps(
+    pairs: Mapping[str, tuple[LowRankRNN, LowRankRNN]],
+    x: np.ndarray,
+    dt: float,
+    *,
+    targets: Mapping[str, float] | None = None,
+) -> dict[str, dict]:
+    """How exactly each pair ``(theta_1, theta_2)`` is functionally equivalent.
+
+    Parameters
+    ----------
+    pairs : mapping of str to (LowRankRNN, LowRankRNN)
+        Pairs built with :func:`equivalent_network` (e.g. ``figure2_runs()["pairs"]``).
+    x : numpy.ndarray, shape (B, T, n_in)
+        Test inputs on which the two outputs are compared.
+    dt : float
+        Euler step.
+    targets : mapping, optional
+        The prescribed invisible overlaps of ``theta_2`` (default :data:`PAPER_TARGETS`).
+
+    Returns
+    -------
+    dict
+        ``gaps[name]`` with ``"visible"`` (largest difference of a visible overlap),
+        ``"targets"`` (largest miss of a target), ``"output"`` (largest output
+        difference on ``x``) and ``"vectors m, z identical"`` (bool: bit-identical).
+    """
+    if not pairs:
+        raise ValueError("pairs is empty: give at least one (theta_1, theta_2)")
+    targets = PAPER_TARGETS if targets is None else targets
+    gaps = {}
+    for name, (net1, net2) in pairs.items():
+        S1, S2 = net1.overlaps(), net2.overlaps()
+        gaps[name] = {
+            "visible": max(abs(S2[k] - S1[k]) for k in S1.visible(net1.phi)),
+            "targets": max(abs(S2[k] - v) for k, v in targets.items()),
+            "output": np.max(np.abs(net1.run(x, dt) - net2.run(x, dt))),
+            "vectors m, z identical": bool(np.array_equal(net1.M, net2.M)
+                                           and np.array_equal(net1.Z, net2.Z)),
+        }
+    return gaps
+
+
+def equivalence_numbers(gaps: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
+    """Largest gaps over all pairs of :func:`equivalence_gaps`.
+
+    Returns
+    -------
+    dict
+        ``visible_gap``, ``target_gap`` and ``output_gap``.
+    """
+    if not gaps:
+        raise ValueError("gaps is empty")
+    return {"visible_gap": max(g["visible"] for g in gaps.values()),
+            "target_gap": max(g["targets"] for g in gaps.values()),
+            "output_gap": max(g["output"] for g in gaps.values())}
+
+
+def figure2_numbers(data: Mapping) -> dict[str, float]:
+    """Key numbers of Figure 2 (both pairs) from :func:`figure2_runs`.
+
+    For each pair ``name`` in ``("start", "trained")``: ``activity_gap_<name>``
+    (relative root-mean-square difference of the three neurons' activity),
+    ``noise_var1_<name>``, ``noise_var2_<name>`` (long-time output noise
+    variance of ``theta_1``, ``theta_2``, formula), ``noise_diff_sd_<name>``
+    (long-time sd of ``y_2 - y_1`` under the same noise), ``noise_sd_<name>``
+    (``sqrt(noise_var1)``), ``loss1_<name>``, ``loss2_<name>`` (network loss
+    after ``after`` epochs) and ``theory_gap_<name>`` (largest relative gap of
+    the exact overlap map to the network's loss curve, both networks).
+
+    Parameters
+    ----------
+    data : dict
+        The result of :func:`figure2_runs`.
+
+    Returns
+    -------
+    dict
+        The numbers above and ``loss_ratio_start`` (``loss1 / loss2``, random start),
+        ``noise_ratio_trained`` (``noise_var1 / noise_var2``, trained pair),
+        ``after`` and ``c_new`` (the trained pair's new filter).
+    """
+    resp, learn, after = data["responses"], data["learn"], data["after"]
+    out: dict[str, float] = {}
+    for name in ("start", "trained"):
+        H = resp[name]["h"]
+        out[f"activity_gap_{name}"] = np.sqrt(np.mean((H[1] - H[0]) ** 2) / np.mean(H[0] ** 2))
+        out[f"noise_var1_{name}"] = resp[name]["noise_var"][0][-1]
+        out[f"noise_var2_{name}"] = resp[name]["noise_var"][1][-1]
+        out[f"noise_diff_sd_{name}"] = np.sqrt(resp[name]["diff_var"][-1])
+        out[f"noise_sd_{name}"] = np.sqrt(resp[name]["noise_var"][0][-1])
+        out[f"loss1_{name}"] = learn[name][0]["network"].loss[after]
+        out[f"loss2_{name}"] = learn[name][1]["network"].loss[after]
+        out[f"theory_gap_{name}"] = max(
+            np.max(np.abs(r["network"].loss - r["exact"].loss) / r["exact"].loss)
+            for r in learn[name])
+    # ratios of the plain floats the notebook records (as it always computed them)
+    out["loss_ratio_start"] = float(out["loss1_start"]) / float(out["loss2_start"])
+    out["noise_ratio_trained"] = (float(out["noise_var1_trained"])
+                                  / float(out["noise_var2_trained"]))
+    out["after"] = after
+    out["c_new"] = data["tasks"]["trained"].c
+    return out
+
+
+def speed_errors(
+    pairs: Mapping[str, tuple[LowRankRNN, LowRankRNN]],
+    tasks: Mapping[str, Task],
+    etas: Sequence[float],
+) -> dict[str, np.ndarray]:
+    """Relative error of :func:`initial_speed` against the first epoch's loss drop.
+
+    For each network of each pair, one step of the exact overlap map (which is
+    one step of the linear network) is taken at every learning rate of
+    ``etas``; its loss drop is compared with the first-order prediction.
+
+    Parameters
+    ----------
+    pairs : mapping of str to (LowRankRNN, LowRankRNN)
+        Linear networks, e.g. ``figure2_runs()["pairs"]``.
+    tasks : mapping of str to Task
+        The task each pair learns (same keys as ``pairs``).
+    etas : sequence of float
+        Positive learning rates.
+
+    Returns
+    -------
+    dict
+        ``errors["<pair> theta_1"]``, ``errors["<pair> theta_2"]``: arrays of
+        ``|drop - predicted| / predicted``, one per learning rate.
+    """
+    etas = np.asarray(etas, dtype=float)
+    if etas.ndim != 1 or etas.size == 0 or not np.all(etas > 0):
+        raise ValueError(f"etas must be a non-empty 1-d sequence of positive rates, got {etas}")
+    out = {}
+    for name, (net1, net2) in pairs.items():
+        learn_task = tasks[name]
+        for label, net in (("theta_1", net1), ("theta_2", net2)):
+            S = net.overlaps()
+            errs = []
+            for e in etas:
+                h = theory.learn(S, learn_task, 1, e)
+                drop = h.loss[0] - theory.loss(h.final, learn_task)
+                predicted = initial_speed(S, learn_task, eta=e)
+                errs.append(abs(drop - predicted) / predicted)
+            out[f"{name} {label}"] = np.array(errs)
+    return out
+
+
+def speed_numbers(errors: Mapping[str, np.ndarray], etas: Sequence[float]) -> dict[str, float]:
+    """Key numbers of the initial-speed check from :func:`speed_errors`.
+
+    Returns
+    -------
+    dict
+        ``speed_error_start`` and ``speed_error_trained`` (largest error at
+        ``etas[0]`` over the networks of the ``"start"`` / ``"trained"`` pair),
+        ``speed_error_trained_small`` (the trained pair at ``etas[-1]``),
+        ``speed_error_halving`` (mean ratio of the errors at ``etas[-2]`` and
+        ``etas[-1]``, over all networks) and ``eta_small`` (``etas[-1]``).
+    """
+    if len(etas) < 2:
+        raise ValueError(f"need at least two learning rates, got {len(etas)}")
+    for prefix in ("start", "trained"):
+        if not any(k.startswith(prefix) for k in errors):
+            raise ValueError(f"errors has no entry of the {prefix!r} pair: {list(errors)}")
+    return {
+        "speed_error_start": max(v[0] for k, v in errors.items() if k.startswith("start")),
+        "speed_error_trained": max(v[0] for k, v in errors.items() if k.startswith("trained")),
+        "speed_error_trained_small": max(v[-1] for k, v in errors.items()
+                                         if k.startswith("trained")),
+        "speed_error_halving": np.mean([v[-2] / v[-1] for v in errors.values()]),
+        "eta_small": etas[-1],
+    }
+
+
+def family_summary(
+    data: Mapping[str, np.ndarray], criterion: float, fractions: np.ndarray | None = None
+) -> dict:
+    """Epochs to a loss criterion and rank correlations of one family (:func:`family_runs`).
+
+    Parameters
+    ----------
+    data : dict
+        A :func:`family_runs` result.
+    criterion : float
+        Loss level that counts as learned.
+    fractions : numpy.ndarray, optional
+        Criteria, as fractions of the first member's initial loss, at which the
+        rank correlation curve is evaluated (default: 25 points from 0.5 to 1e-4,
+        log-spaced).
+
+    Returns
+    -------
+    dict
+        ``members`` (list of Overlaps), ``speed``, ``loss``, ``diverged`` (from
+        ``data``), ``loss0`` (first member's initial loss; equivalent networks
+        share it), ``criterion``, ``epochs`` (:func:`epochs_to_criterion`),
+        ``rho`` (:func:`rank_correlation` of speed and epochs), ``fractions`` and
+        ``rho_curve`` (:func:`rank_correlation_curve` at ``fractions * loss0``).
+    """
+    if not (np.isfinite(criterion) and criterion > 0):
+        raise ValueError(f"criterion must be a positive loss level, got {criterion}")
+    loss = np.asarray(data["loss"])
+    if loss.ndim != 2 or loss.shape[0] == 0:
+        raise ValueError(f"data['loss'] must have shape (members, epochs), got {loss.shape}")
+    fractions = np.geomspace(0.5, 1e-4, 25) if fractions is None else np.asarray(fractions)
+    loss0 = loss[0, 0]
+    epochs = epochs_to_criterion(loss, criterion)
+    return {"members": family_members(data), "speed": data["speed"], "loss": loss,
+            "diverged": data["diverged"], "loss0": loss0, "criterion": criterion,
+            "epochs": epochs, "rho": rank_correlation(data["speed"], epochs),
+            "fractions": fractions,
+            "rho_curve": rank_correlation_curve(data["speed"], loss, fractions * loss0)}
+
+
+def speed_linearity_residual(
+    members: Sequence[Overlaps], speed: np.ndarray, free: Sequence[str]
+) -> float:
+    """Residual of the best affine fit of ``speed`` in the ``free`` overlaps of the members.
+
+    The initial speed of equivalent linear networks is exactly affine in their
+    invisible overlaps, so the residual is round-off.
+
+    Returns
+    -------
+    float
+        Largest absolute residual divided by the largest speed.
+    """
+    speed = np.asarray(speed, dtype=float)
+    if len(members) != speed.shape[0]:
+        raise ValueError(f"{len(members)} members but {speed.shape[0]} speeds")
+    if len(members) <= len(free) + 1:
+        raise ValueError(f"an affine fit in {len(free)} overlaps needs more than "
+                         f"{len(free) + 1} members, got {len(members)}")
+    design = np.array([[1.0] + [S[k] for k in free] for S in members])
+    coef, *_ = np.linalg.lstsq(design, speed, rcond=None)
+    return np.max(np.abs(design @ coef - speed)) / np.max(speed)
+
+
+def _reached(epochs: np.ndarray, what: str) -> np.ndarray:
+    ok = epochs[np.isfinite(epochs)]
+    if ok.size == 0:
+        raise ValueError(f"no member of the {what} family reaches the loss criterion")
+    return ok
+
+
+def _rank(a, b) -> float:
+    return rank_correlation(np.asarray(a, float), np.asarray(b, float))
+
+
+def family_numbers(start: Mapping, trained: Mapping, *, theta1_loss) -> dict[str, float]:
+    """Key numbers of the two linear families (random and trained start).
+
+    Parameters
+    ----------
+    start, trained : dict
+        :func:`family_summary` of the family around the random start and around
+        the trained network.
+    theta1_loss : History or numpy.ndarray
+        Loss curve of the paper's ``theta_1`` from the random start.
+
+    Returns
+    -------
+    dict
+        ``n_family``, ``rho_start``, ``rho_trained``, ``crit_start``,
+        ``crit_trained``, ``epochs_start_min``, ``epochs_start_max`` (over members
+        that reach it), ``epochs_start_theta1``, ``n_not_reached``,
+        ``epochs_trained_min``, ``epochs_trained_max``, ``speed_spread_start``
+        (max / min speed), ``linear_residual`` (:func:`speed_linearity_residual`),
+        ``n_members``, ``n_diverged``; rank correlations over the random-start
+        family ``rho_speed_mu`` (speed with ``sigma_mu``), ``rho_epochs_uu``,
+        ``rho_epochs_mu``, ``rho_epochs_vv``, ``rho_epochs_zv`` (epochs with each
+        overlap); ``rho_trained_early`` and ``rho_trained_late`` (trained family's
+        rank curve at a criterion of 1e-2 and of the last fraction of the initial
+        loss) and ``rho_start_best`` (largest ``|rho|`` of the random-start curve).
+    """
+    e_start, e_trained = start["epochs"], trained["epochs"]
+    members = start["members"]
+    free = free_overlaps(members[0], "linear")
+    out = {
+        "n_family": len(members), "rho_start": start["rho"], "rho_trained": trained["rho"],
+        "crit_start": start["criterion"], "crit_trained": trained["criterion"],
+        "epochs_start_min": np.min(e_start),
+        "epochs_start_max": np.max(_reached(e_start, "random-start")),
+        "epochs_start_theta1": epochs_to_criterion(theta1_loss, start["criterion"]),
+        "n_not_reached": int(np.sum(~np.isfinite(e_start))),
+        "epochs_trained_min": np.min(e_trained),
+        "epochs_trained_max": np.max(_reached(e_trained, "trained")),
+        "speed_spread_start": np.max(start["speed"]) / np.min(start["speed"]),
+        "linear_residual": speed_linearity_residual(members, start["speed"], free),
+        "n_members": len(members) + len(trained["members"]),
+        "n_diverged": int(start["diverged"].sum() + trained["diverged"].sum()),
+    }
+    o = {k: [S[k] for S in members] for k in ("mu", "uu", "vv", "zv")}
+    fractions = trained["fractions"]
+    out.update(
+        rho_speed_mu=_rank(o["mu"], start["speed"]),
+        rho_epochs_uu=_rank(o["uu"], e_start),
+        rho_epochs_mu=_rank(o["mu"], e_start),
+        rho_epochs_vv=_rank(o["vv"], e_start),
+        rho_epochs_zv=_rank(o["zv"], e_start),
+        rho_trained_early=trained["rho_curve"][np.argmin(np.abs(fractions - 1e-2))],
+        rho_trained_late=trained["rho_curve"][-1],
+        rho_start_best=np.nanmax(np.abs(start["rho_curve"])),
+    )
+    return out
+
+
+def family_check(
+    net1: LowRankRNN,
+    summary: Mapping,
+    task: Task,
+    *,
+    n: int,
+    epochs: int,
+    eta: float,
+    name: str = "ch3-family-check",
+) -> dict[str, np.ndarray]:
+    """Train the first ``n`` family members as N-dimensional networks and compare with the map.
+
+    Each member is realised with :func:`equivalent_network` (``m, z`` kept, all
+    free overlaps prescribed) and trained with
+    :func:`lrtools.experiments.network_vs_theory` (cached as ``name``).
+
+    Parameters
+    ----------
+    net1 : LowRankRNN
+        The family's reference network.
+    summary : dict
+        :func:`family_summary` of the family (its loss curves come from the map).
+    task : Task
+        The task the family learned.
+    n, epochs : int
+        Number of members, number of epochs (at most the family's).
+    eta : float
+        Learning rate of the family.
+
+    Returns
+    -------
+    dict
+        ``gap (n,)`` largest relative loss difference of network and map,
+        ``epochs_network (n,)`` and ``epochs_theory (n,)`` epochs to the
+        summary's criterion.
+    """
+    from . import experiments
+
+    loss = summary["loss"]
+    if int(n) != n or not 1 <= n <= len(summary["members"]):
+        raise ValueError(f"n must be between 1 and {len(summary['members'])}, got {n}")
+    if int(epochs) != epochs or not 1 <= epochs <= loss.shape[1]:
+        raise ValueError(f"epochs must be between 1 and {loss.shape[1]}, got {epochs}")
+    free = free_overlaps(net1)
+    crit = summary["criterion"]
+    gap, e_net, e_th = [], [], []
+    for i in range(n):
+        targets = {k: summary["members"][i][k] for k in free}
+        net_i = equivalent_network(net1, **targets)
+        run_i = experiments.network_vs_theory(net_i, task, epochs, eta, updates=(),
+                                              name=name)["network"]
+        ref = loss[i, :epochs]
+        gap.append(np.max(np.abs(run_i.loss - ref) / ref))
+        e_net.append(epochs_to_criterion(run_i.loss, crit))
+        e_th.append(epochs_to_criterion(ref, crit))
+    return {"gap": np.array(gap), "epochs_network": np.array(e_net),
+            "epochs_theory": np.array(e_th)}
+
+
+def noise_numbers(
+    noise: Mapping[str, np.ndarray], stationary: np.ndarray, task: Task, *, n_trials: int
+) -> dict[str, float]:
+    """Key numbers of the noise check (:func:`noise_runs`) and of the family's noise spread.
+
+    Parameters
+    ----------
+    noise : dict
+        :func:`noise_runs` result: ``predicted`` and ``sampled``, shape ``(n, T)``.
+    stationary : numpy.ndarray
+        :func:`stationary_noise_variance` of every member of the family.
+    task : Task
+        Gives the time grid; the "late" half is ``t >= t_max / 2``.
+    n_trials : int
+        Trials behind each sampled variance.
+
+    Returns
+    -------
+    dict
+        ``n_noise``, ``n_trials``, ``noise_rms_rel`` and ``noise_mean_rel``
+        (root mean square and mean of ``sampled / predicted - 1`` over all networks
+        and times after the first), ``noise_rms_expected`` (``sqrt(2 / (n_trials -
+        1))``, sampling error alone), ``noise_late_ratio`` (mean ratio over the late
+        half), ``noise_late_se`` (its standard error over networks) and
+        ``noise_spread`` (max / min of ``stationary``).
+    """
+    if int(n_trials) != n_trials or n_trials < 2:
+        raise ValueError(f"n_trials must be an integer >= 2, got {n_trials}")
+    pred, samp = np.asarray(noise["predicted"]), np.asarray(noise["sampled"])
+    if pred.shape != samp.shape or pred.ndim != 2 or pred.shape[1] != task.n_steps:
+        raise ValueError(f"predicted {pred.shape} and sampled {samp.shape} must both have "
+                         f"shape (networks, {task.n_steps})")
+    n_noise = pred.shape[0]
+    if n_noise < 2:
+        raise ValueError("the standard error over networks needs at least 2 networks")
+    rel = samp[:, 1:] / pred[:, 1:] - 1
+    late = task.t[1:] >= task.t_max / 2  # second half: the variance has settled
+    return {"n_noise": n_noise, "n_trials": n_trials,
+            "noise_rms_rel": np.sqrt(np.mean(rel**2)),
+            "noise_rms_expected": np.sqrt(2 / (n_trials - 1)),
+            "noise_mean_rel": np.mean(rel),
+            "noise_late_ratio": 1 + np.mean(rel[:, late]),
+            "noise_late_se": np.std(np.mean(rel[:, late], axis=1), ddof=1) / np.sqrt(n_noise),
+            "noise_spread": np.max(stationary) / np.min(stationary)}
+
+
+def extreme_members(
+    net: LowRankRNN,
+    summary: Mapping,
+    task: Task,
+    *,
+    epochs: int,
+    eta: float,
+    keep: Sequence[str] = ("m",),
+    name: str = "ch3-erf-check",
+) -> dict:
+    """The fastest and the slowest member of a family, built and trained as N-dimensional networks.
+
+    Members are ranked by their epochs to the summary's criterion and realised
+    with :func:`equivalent_network` (``keep`` copied, every free overlap
+    prescribed); both are trained on ``task`` for ``epochs`` epochs with
+    :func:`lrtools.experiments.network_vs_theory` (cached as ``name``).
+
+    Parameters
+    ----------
+    net : LowRankRNN
+        The family's reference network.
+    summary : dict
+        :func:`family_summary` of the family.
+    task : Task
+        The task the family learned.
+    epochs : int
+        Training epochs of the two networks.
+    eta : float
+        Learning rate.
+    keep : sequence of str
+        Vectors shared with ``net`` (as when the family was sampled).
+
+    Returns
+    -------
+    dict
+        ``free`` (the prescribed overlaps), ``y_fast``, ``y_slow``, ``y_start``
+        (outputs of the two members and of ``net`` on one task input),
+        ``y_theory`` (the reduced theory's output, the same for all),
+        ``runs`` (the two ``network_vs_theory`` results), ``epochs`` and ``N``.
+    """
+    from . import experiments
+
+    if int(epochs) != epochs or epochs < 1:
+        raise ValueError(f"epochs must be a positive integer, got {epochs}")
+    members = summary["members"]
+    free = free_overlaps(net.overlaps(), net.phi, keep=keep)
+    order = np.argsort(summary["epochs"])
+    pair = [equivalent_network(net, keep=keep, **{k: members[i][k] for k in free})
+            for i in (order[0], order[-1])]
+    x = task.sample()[0]
+    y_fast, y_slow = (n.run(x, task.dt)[0, :, 0] for n in pair)
+    return {
+        "free": free, "y_fast": y_fast, "y_slow": y_slow,
+        "y_theory": theory.run(members[order[0]], x, task.dt, net.phi)[0, :, 0],
+        "y_start": net.run(x, task.dt)[0, :, 0],
+        "runs": [experiments.network_vs_theory(n, task, epochs, eta, name=name) for n in pair],
+        "epochs": epochs, "N": net.N,
+    }
+
+
+def erf_numbers(summary: Mapping, check: Mapping) -> dict[str, float]:
+    """Key numbers of the erf family (:func:`family_summary`) and its extremes.
+
+    Parameters
+    ----------
+    summary : dict
+        :func:`family_summary` of the erf family.
+    check : dict
+        :func:`extreme_members` of that family.
+
+    Returns
+    -------
+    dict
+        ``n_erf``, ``rho_erf`` (speed against epochs to criterion),
+        ``erf_epochs_min``, ``erf_epochs_max`` (over members that reach it),
+        ``erf_output_gap`` (fastest vs slowest member's output),
+        ``erf_output_scale`` (largest theory output), ``erf_theory_gap`` (largest
+        gap of the two members and the reference network to the theory),
+        ``erf_loss_fast``, ``erf_loss_slow`` (final network losses),
+        ``erf_check_epochs``, ``rho_erf_early`` and ``erf_frac_early`` (rank curve
+        at its first criterion fraction), ``rho_erf_speed_zz`` and
+        ``rho_erf_epochs_zz``, ``rho_erf_epochs_vv``, ``rho_erf_epochs_zv`` (rank
+        correlations of speed / epochs with the free overlaps).
+    """
+    epochs, members = summary["epochs"], summary["members"]
+    o = {k: np.array([S[k] for S in members]) for k in ("zz", "zv", "vv")}
+    y_a, y_b, y_th = check["y_fast"], check["y_slow"], check["y_theory"]
+    runs = check["runs"]
+    return {
+        "n_erf": len(members), "rho_erf": summary["rho"], "erf_epochs_min": np.min(epochs),
+        "erf_epochs_max": np.max(_reached(epochs, "erf")),
+        "erf_output_gap": np.max(np.abs(y_a - y_b)), "erf_output_scale": np.max(np.abs(y_th)),
+        "erf_theory_gap": max(np.max(np.abs(y - y_th)) for y in (y_a, y_b, check["y_start"])),
+        "erf_loss_fast": runs[0]["network"].loss[-1], "erf_loss_slow": runs[1]["network"].loss[-1],
+        "erf_check_epochs": check["epochs"], "rho_erf_early": summary["rho_curve"][0],
+        "erf_frac_early": summary["fractions"][0],
+        "rho_erf_speed_zz": _rank(o["zz"], summary["speed"]),
+        "rho_erf_epochs_zz": _rank(o["zz"], epochs),
+        "rho_erf_epochs_vv": _rank(o["vv"], epochs),
+        "rho_erf_epochs_zv": _rank(o["zv"], epochs),
+    }
+
+
+# ---------------------------------------------------------------------------
 # Plots (matplotlib is imported inside, as in lrtools.plotting)
 # ---------------------------------------------------------------------------
 
@@ -1265,3 +1802,124 @@ def plot_rank_curve(ax, curves: Mapping[str, tuple[np.ndarray, np.ndarray]]):
     ax.set_ylabel(r"Spearman $\rho$(speed, epochs)")
     ax.legend(fontsize="x-small")
     return ax
+
+
+def plot_family_speed(start: Mapping, trained: Mapping, *, c_start: float, c_trained: float):
+    """Chapter 3 figure: what the initial speed predicts about a family's learning.
+
+    Panels: (a) epochs to criterion and (b) predicted initial speed of the
+    random-start family over ``sigma_mu, sigma_uu``; (c) speed against epochs for
+    both families; (d) their rank correlation as a function of the criterion.
+
+    Parameters
+    ----------
+    start, trained : dict
+        :func:`family_summary` of the random-start and of the trained family.
+    c_start, c_trained : float
+        Filter constants the two families learn (for the legend).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    from .plotting import PALETTE
+
+    fig, axes = plt.subplots(1, 4, figsize=(17, 3.8))
+    mu = np.array([S["mu"] for S in start["members"]])
+    uu = np.array([S["uu"] for S in start["members"]])
+    crit_start, crit_trained = start["criterion"], trained["criterion"]
+    plot_family_map(axes[0], mu, uu, start["epochs"], xlabel=r"$\sigma_{mu}$",
+                    ylabel=r"$\sigma_{uu}$", label=f"epochs to loss {crit_start:g}")
+    axes[0].set_title("a  measured (random start)")
+    plot_family_map(axes[1], mu, uu, start["speed"], xlabel=r"$\sigma_{mu}$",
+                    ylabel=r"$\sigma_{uu}$", label=r"$-\Delta L$ in the first epoch", cmap="magma")
+    axes[1].set_title("b  predicted initial speed")
+    plot_speed_vs_epochs(axes[2], start["speed"], start["epochs"], rho=start["rho"],
+                         label=f"random start, L ≤ {crit_start:g}")
+    plot_speed_vs_epochs(axes[2], trained["speed"], trained["epochs"], rho=trained["rho"],
+                         color=PALETTE[1], label=f"trained, L ≤ {crit_trained:g}")
+    axes[2].set_title("c  prediction vs outcome")
+    plot_rank_curve(axes[3], {
+        f"random start, c = {c_start:g}": (start["fractions"], start["rho_curve"]),
+        f"trained, c = {c_trained:g}": (trained["fractions"], trained["rho_curve"]),
+    })
+    axes[3].set_title("d  how far ahead the start predicts")
+    return fig
+
+
+def plot_noise_response(t, noise: Mapping[str, np.ndarray], members: Sequence[Overlaps],
+                        stationary, *, n_trials: int):
+    """Chapter 3 figure: noise variance predicted and sampled, and over a whole family.
+
+    Parameters
+    ----------
+    t : numpy.ndarray
+        Time grid of the task.
+    noise : dict
+        :func:`noise_runs` result (``predicted``, ``sampled``).
+    members : sequence of Overlaps
+        The family (panel b: ``sigma_zv, sigma_vv``).
+    stationary : numpy.ndarray
+        :func:`stationary_noise_variance` of each member.
+    n_trials : int
+        Trials behind each sampled variance (for the title).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+    plot_noise_variance(axes[0], t, noise["predicted"], noise["sampled"])
+    axes[0].set_title(f"a  {len(noise['predicted'])} equivalent networks, {n_trials} trials each")
+    vv = np.array([S["vv"] for S in members])
+    zv = np.array([S["zv"] for S in members])
+    plot_family_map(axes[1], zv, vv, stationary, xlabel=r"$\sigma_{zv}$", ylabel=r"$\sigma_{vv}$",
+                    label=r"long-time output variance", log=False, cmap="cividis")
+    axes[1].set_title("b  noise response over the trained family")
+    return fig
+
+
+def plot_erf_probe(erf: Mapping, linear: Mapping, check: Mapping):
+    """Chapter 3 figure: the probe for erf networks.
+
+    Panels: (a) the erf family's epochs to criterion over ``sigma_zv, sigma_vv``;
+    (b) its rank-correlation curve next to the linear random-start family's;
+    (c) loss of the fastest and the slowest member as N-dimensional networks,
+    with the reduced theory.
+
+    Parameters
+    ----------
+    erf, linear : dict
+        :func:`family_summary` of the erf family and of the linear random-start family.
+    check : dict
+        :func:`extreme_members` of the erf family.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    from .plotting import PALETTE, SIM, THEORY
+
+    fig, axes = plt.subplots(1, 3, figsize=(14, 3.6))
+    zv = np.array([S["zv"] for S in erf["members"]])
+    vv = np.array([S["vv"] for S in erf["members"]])
+    plot_family_map(axes[0], zv, vv, erf["epochs"], xlabel=r"$\sigma_{zv}$",
+                    ylabel=r"$\sigma_{vv}$", label=f"epochs to loss {erf['criterion']:g}")
+    axes[0].set_title("a  erf family (random start)")
+    plot_rank_curve(axes[1], {"erf, random start": (erf["fractions"], erf["rho_curve"]),
+                              "linear, random start": (linear["fractions"], linear["rho_curve"])})
+    axes[1].set_title("b  how far ahead the start predicts")
+    ax = axes[2]
+    for i, (r, label) in enumerate(zip(check["runs"], ("fastest member", "slowest member"),
+                                       strict=True)):
+        ax.plot(r["network"].loss, color=PALETTE[i], label=f"{label}, N = {check['N']}", **SIM)
+        ax.plot(r["exact"].loss, **THEORY | {"label": "theory" if i else None})
+    ax.set(yscale="log", xlabel="epoch", ylabel="loss", title="c  N-dimensional erf networks")
+    ax.legend(fontsize="x-small")
+    return fig

@@ -304,3 +304,263 @@ def test_noise_difference_matches_simulation(trained_net):
     # (the output variance itself is ~0.3 here)
     assert np.max(np.abs(probe.noise_difference_variance(net1, net1, dt=0.05, n_steps=T,
                                                          noise_std=s))) < 1e-15
+
+
+# --- chapter 3 analysis helpers (key numbers and figures) -------------------------------
+
+
+def _result(loss, exact=None):
+    """A stand-in for a network_vs_theory result: objects with a ``loss`` array."""
+    from types import SimpleNamespace
+
+    out = {"network": SimpleNamespace(loss=np.asarray(loss, dtype=float))}
+    if exact is not None:
+        out["exact"] = SimpleNamespace(loss=np.asarray(exact, dtype=float))
+    return out
+
+
+def test_equivalence_gaps_and_numbers():
+    net1 = LowRankRNN.random(40, seed=0)
+    net2 = probe.equivalent_network(net1, **PAPER)
+    x = np.random.default_rng(0).standard_normal((2, 50, 1))
+    g = probe.equivalence_gaps({"p": (net1, net2)}, x, 0.05)["p"]
+    # an exact construction: round-off only (EXACT on O(1) overlaps and outputs)
+    assert g["visible"] < EXACT and g["targets"] < EXACT and g["output"] < EXACT
+    assert g["vectors m, z identical"] is True
+    hand = {"a": {"visible": 1e-3, "targets": 2.0, "output": 0.5},
+            "b": {"visible": 3e-3, "targets": 1.0, "output": 0.25}}
+    assert probe.equivalence_numbers(hand) == {"visible_gap": 3e-3, "target_gap": 2.0,
+                                               "output_gap": 0.5}
+    with pytest.raises(ValueError, match="empty"):
+        probe.equivalence_numbers({})
+
+
+def test_figure2_numbers_hand_made():
+    from types import SimpleNamespace
+
+    def resp(var1, var2, diff):
+        H = np.stack([np.full((5, 3), 2.0), np.full((5, 3), 3.0)])  # gap 1/2 relative
+        return {"h": H, "noise_var": np.array([[0.1, var1], [0.1, var2]]),
+                "diff_var": np.array([0.0, diff])}
+
+    data = {
+        "responses": {"start": resp(0.4, 0.2, 0.09), "trained": resp(0.5, 0.25, 0.04)},
+        "learn": {"start": (_result([1.0, 0.5, 0.1], [1.0, 0.5, 0.125]),
+                            _result([1.0, 0.02, 0.01], [1.0, 0.02, 0.01])),
+                  "trained": (_result([1.0, 0.3], [1.0, 0.3]), _result([1.0, 0.6], [1.0, 0.6]))},
+        "after": 1, "tasks": {"trained": SimpleNamespace(c=0.4)},
+    }
+    got = probe.figure2_numbers(data)
+    expected = {
+        "activity_gap_start": 0.5, "noise_var1_start": 0.4, "noise_var2_start": 0.2,
+        "noise_diff_sd_start": 0.3, "noise_sd_start": np.sqrt(0.4), "loss1_start": 0.5,
+        "loss2_start": 0.02, "theory_gap_start": 0.2,  # |0.1 - 0.125| / 0.125
+        "activity_gap_trained": 0.5, "noise_var1_trained": 0.5, "noise_var2_trained": 0.25,
+        "noise_diff_sd_trained": 0.2, "noise_sd_trained": np.sqrt(0.5), "loss1_trained": 0.3,
+        "loss2_trained": 0.6, "theory_gap_trained": 0.0,
+        "loss_ratio_start": 25.0, "noise_ratio_trained": 2.0, "after": 1, "c_new": 0.4,
+    }
+    assert set(got) == set(expected)
+    for key, value in expected.items():
+        # a few float operations on exact inputs: relative round-off only
+        assert got[key] == pytest.approx(value, rel=EXACT, abs=EXACT), key
+
+
+def test_speed_numbers_hand_made():
+    errors = {"start theta_1": [0.01, 0.005], "start theta_2": [0.02, 0.01],
+              "trained theta_1": [0.4, 0.1], "trained theta_2": [0.3, 0.2]}
+    got = probe.speed_numbers(errors, [4e-3, 2e-3])
+    assert got["speed_error_start"] == 0.02 and got["speed_error_trained"] == 0.4
+    assert got["speed_error_trained_small"] == 0.2 and got["eta_small"] == 2e-3
+    # mean of the halving ratios 2, 2, 4, 1.5 (round-off of four divisions)
+    assert got["speed_error_halving"] == pytest.approx(2.375, rel=EXACT)
+    with pytest.raises(ValueError, match="two learning rates"):
+        probe.speed_numbers(errors, [4e-3])
+    with pytest.raises(ValueError, match="'trained' pair"):
+        probe.speed_numbers({"start theta_1": [0.1, 0.05]}, [4e-3, 2e-3])
+
+
+def test_speed_errors_first_order(filter_task):
+    net1 = LowRankRNN.random(50, seed=0)
+    pairs = {"start": (net1, probe.equivalent_network(net1, **PAPER))}
+    err = probe.speed_errors(pairs, {"start": filter_task}, [4e-3, 2e-3])
+    assert list(err) == ["start theta_1", "start theta_2"]
+    for e in err.values():
+        # O(eta) relative error of a first-order prediction: measured 4.5e-3 and 3.6e-3 at
+        # eta = 4e-3 (1.1 eta and 0.9 eta); demand below 2 eta, and halving with eta
+        # (measured ratios 2.000 and 1.999; demand 2 +- 10 %, as in the test above)
+        assert e.shape == (2,) and e[0] < 8e-3
+        assert 1.8 < e[0] / e[1] < 2.2
+    with pytest.raises(ValueError, match="positive"):
+        probe.speed_errors(pairs, {"start": filter_task}, [4e-3, -1.0])
+
+
+@pytest.fixture(scope="module")
+def hand_family():
+    """Eight equivalent members; speed affine in the free overlaps; epochs set by the speed."""
+    family = probe.sample_equivalent(LowRankRNN.random(50, seed=0).overlaps(), 8, seed=0)
+    speed = np.array([1 + 0.5 * S["uu"] - 0.2 * S["mu"] + 0.1 * S["vv"] + 0.3 * S["zv"]
+                      for S in family])
+    epochs = np.empty(8)
+    epochs[np.argsort(-speed)] = np.arange(1, 9)  # fastest: 1 epoch; slowest: 8
+    epochs[np.argmin(speed)] = np.inf             # ... or never (the curves are 8 long)
+    loss = np.where(np.arange(8)[None, :] < epochs[:, None], 1.0, 1e-5)
+    data = {"members": np.array([S.matrix for S in family]), "names": np.array(family[0].names),
+            "loss": loss, "speed": speed, "diverged": np.zeros(8, dtype=bool)}
+    return data, epochs
+
+
+def test_family_summary_and_numbers(hand_family):
+    data, epochs = hand_family
+    fractions = np.array([0.5, 1e-2, 1e-4])
+    summary = probe.family_summary(data, 1e-2, fractions)
+    assert np.array_equal(summary["epochs"], epochs)
+    assert summary["loss0"] == 1.0 and summary["rho"] == -1.0  # perfectly ranked
+    # every criterion down to 1e-4 is met at the same epoch: the curve is flat at -1
+    assert np.array_equal(summary["rho_curve"], [-1.0, -1.0, -1.0])
+    got = probe.family_numbers(summary, summary, theta1_loss=np.array([1.0, 0.5, 1e-3]))
+    assert got["n_family"] == 8 and got["n_members"] == 16 and got["n_diverged"] == 0
+    assert got["epochs_start_min"] == 1 and got["epochs_start_max"] == 7
+    assert got["n_not_reached"] == 1 and got["epochs_start_theta1"] == 2
+    assert got["crit_start"] == got["crit_trained"] == 1e-2
+    assert got["rho_start"] == got["rho_trained"] == got["rho_trained_early"] == -1.0
+    assert got["rho_trained_late"] == -1.0 and got["rho_start_best"] == 1.0
+    speed = data["speed"]
+    assert got["speed_spread_start"] == pytest.approx(speed.max() / speed.min(), rel=EXACT)
+    # affine by construction: the least-squares residual is round-off
+    assert got["linear_residual"] < 1e-12
+    with pytest.raises(ValueError, match="positive loss level"):
+        probe.family_summary(data, 0.0)
+
+
+def test_speed_linearity_residual(hand_family):
+    data, _ = hand_family
+    members = probe.family_members(data)
+    free = ["zv", "mu", "vv", "uu"]
+    # a quadratic speed is not affine: measured residual 0.04 of the largest speed, and
+    # 7e-16 for the affine one (test above), so 1e-3 separates them by orders of magnitude
+    assert probe.speed_linearity_residual(members, data["speed"] ** 2, free) > 1e-3
+    with pytest.raises(ValueError, match="needs more than 5 members"):
+        probe.speed_linearity_residual(members[:5], data["speed"][:5], free)
+
+
+def test_noise_numbers_hand_made():
+    task = tasks.ExponentialFilter(c=0.2, dt=0.25, t_max=1.0)  # t = 0, .25, .5, .75
+    pred = np.ones((2, 4))
+    rel = np.array([[9.0, 0.2, 0.1, 0.3], [9.0, 0.0, -0.1, 0.1]])  # first time ignored
+    noise = {"predicted": pred, "sampled": pred * (1 + rel)}
+    got = probe.noise_numbers(noise, np.array([1.0, 2.0, 4.0]), task, n_trials=51)
+    expected = {"n_noise": 2, "n_trials": 51, "noise_rms_rel": np.sqrt(0.16 / 6),
+                "noise_rms_expected": 0.2, "noise_mean_rel": 0.1,
+                "noise_late_ratio": 1.1,  # late half t >= 0.5: network means 0.2 and 0.0
+                "noise_late_se": 0.1,     # sd 0.2 / sqrt(2) over sqrt(2) networks
+                "noise_spread": 4.0}
+    assert set(got) == set(expected)
+    for key, value in expected.items():
+        # 1 + rel is not exact in binary: a few ulps of O(1) numbers
+        assert got[key] == pytest.approx(value, rel=1e-12, abs=1e-14), key
+    with pytest.raises(ValueError, match="n_trials"):
+        probe.noise_numbers(noise, np.ones(3), task, n_trials=1)
+    with pytest.raises(ValueError, match="shape"):
+        probe.noise_numbers({"predicted": pred, "sampled": pred[:, :3]}, np.ones(3), task,
+                            n_trials=51)
+    with pytest.raises(ValueError, match="at least 2 networks"):
+        probe.noise_numbers({"predicted": pred[:1], "sampled": pred[:1]}, np.ones(3), task,
+                            n_trials=51)
+
+
+def _hand_erf():
+    members = []
+    for vv, zz, zv in ((1.0, 3.0, 0.1), (2.0, 2.0, 0.3), (3.0, 1.0, 0.2)):
+        M = np.diag([1.0, 1.0, vv, zz])
+        M[2, 3] = M[3, 2] = zv
+        members.append(Overlaps(M, ("m", "u", "v", "z")))
+    summary = {"members": members, "epochs": np.array([3.0, 5.0, np.inf]),
+               "speed": np.array([3.0, 2.0, 1.0]), "rho": -1.0,
+               "rho_curve": np.array([-0.5, 0.2]), "fractions": np.array([0.5, 0.1]),
+               "criterion": 0.01}
+    check = {"y_fast": np.array([0.0, 1.0]), "y_slow": np.array([0.0, 0.5]),
+             "y_theory": np.array([0.0, 0.8]), "y_start": np.array([0.0, 0.7]),
+             "runs": [_result([1.0, 0.1], [1.0, 0.1]), _result([1.0, 0.9], [1.0, 0.8])],
+             "epochs": 2, "N": 40}
+    return summary, check
+
+
+def test_erf_numbers_hand_made():
+    summary, check = _hand_erf()
+    got = probe.erf_numbers(summary, check)
+    expected = {"n_erf": 3, "rho_erf": -1.0, "erf_epochs_min": 3.0, "erf_epochs_max": 5.0,
+                "erf_output_gap": 0.5, "erf_output_scale": 0.8,
+                "erf_theory_gap": 0.3,  # max(|1 - .8|, |.5 - .8|, |.7 - .8|)
+                "erf_loss_fast": 0.1, "erf_loss_slow": 0.9, "erf_check_epochs": 2,
+                "rho_erf_early": -0.5, "erf_frac_early": 0.5,
+                "rho_erf_speed_zz": 1.0,   # zz and speed both 3, 2, 1
+                "rho_erf_epochs_zz": -1.0, "rho_erf_epochs_vv": 1.0,
+                "rho_erf_epochs_zv": 0.5}  # ranks (1, 3, 2) vs (1, 2, 3): 1 - 6 * 2 / 24
+    assert set(got) == set(expected)
+    for key, value in expected.items():
+        # differences and rank statistics of exact binary inputs: round-off of O(1) numbers
+        assert got[key] == pytest.approx(value, rel=EXACT, abs=EXACT), key
+
+
+def test_chapter_figures_have_their_panels(hand_family):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    data, _ = hand_family
+    start = probe.family_summary(data, 1e-2, np.array([0.5, 1e-2, 1e-4]))
+    fig = probe.plot_family_speed(start, start, c_start=0.2, c_trained=0.4)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert titles == ["a  measured (random start)", "b  predicted initial speed",
+                      "c  prediction vs outcome", "d  how far ahead the start predicts"]
+    assert len(fig.axes) == 6  # four panels and the colour bars of a and b
+    legend = [t.get_text() for t in fig.axes[3].get_legend().get_texts()]
+    assert legend == ["random start, c = 0.2", "trained, c = 0.4"]
+
+    members = probe.family_members(data)
+    noise = {"predicted": np.ones((3, 10)), "sampled": np.full((3, 10), 1.1)}
+    fig = probe.plot_noise_response(np.arange(10) * 0.05, noise, members, np.arange(1.0, 9.0),
+                                    n_trials=100)
+    assert [ax.get_title() for ax in fig.axes if ax.get_title()] == [
+        "a  3 equivalent networks, 100 trials each", "b  noise response over the trained family"]
+    assert len(fig.axes) == 3
+
+    summary, check = _hand_erf()
+    fig = probe.plot_erf_probe(summary, start, check)
+    assert [ax.get_title() for ax in fig.axes if ax.get_title()] == [
+        "a  erf family (random start)", "b  how far ahead the start predicts",
+        "c  N-dimensional erf networks"]
+    labels = [t.get_text() for t in fig.axes[2].get_legend().get_texts()]
+    assert labels == ["fastest member, N = 40", "slowest member, N = 40", "theory"]
+    plt.close("all")
+
+
+def test_family_check_and_extreme_members(filter_task, monkeypatch):
+    monkeypatch.setenv("LRTOOLS_CACHE", "off")  # no cache files from tests
+    net1 = LowRankRNN.random(40, seed=0)
+    data = probe.family_runs(net1.overlaps(), filter_task, n=3, epochs=20, eta=5e-3, seed=0)
+    summary = probe.family_summary(data, 0.5 * data["loss"][0, 0])
+    check = probe.family_check(net1, summary, filter_task, n=2, epochs=20, eta=5e-3)
+    # linear: the overlap map is N-dimensional gradient descent (round-off, as above)
+    assert check["gap"].shape == (2,) and np.max(check["gap"]) < 1e-10
+    assert np.array_equal(check["epochs_network"], check["epochs_theory"])
+    with pytest.raises(ValueError, match="n must be"):
+        probe.family_check(net1, summary, filter_task, n=4, epochs=20, eta=5e-3)
+    with pytest.raises(ValueError, match="epochs must be"):
+        probe.family_check(net1, summary, filter_task, n=1, epochs=21, eta=5e-3)
+
+    erf_net = LowRankRNN.random(40, phi="erf", seed=0)
+    data = probe.family_runs(erf_net.overlaps(), filter_task, n=3, epochs=20, eta=5e-3,
+                             phi="erf", keep=("m",), seed=1)
+    summary = probe.family_summary(data, data["loss"][:, -1].mean())
+    ex = probe.extreme_members(erf_net, summary, filter_task, epochs=3, eta=5e-3)
+    assert set(ex["free"]) == {"zz", "zv", "vv"} and ex["N"] == 40 and ex["epochs"] == 3
+    order = np.argsort(summary["epochs"])
+    for run, i in zip(ex["runs"], (order[0], order[-1]), strict=True):
+        # the trained networks start at the fastest and the slowest member (round-off)
+        assert_close(run["network"].overlaps[0], summary["members"][i].matrix, atol=EXACT)
+        assert run["network"].loss.shape == (3,)
+    with pytest.raises(ValueError, match="positive integer"):
+        probe.extreme_members(erf_net, summary, filter_task, epochs=0, eta=5e-3)
