@@ -45,6 +45,12 @@ The workhorse is a batched kernel for linear rank-1 networks
 once (:func:`learn_many`, with synaptic noise simulated exactly in overlap
 space) and the training of their ``N``-dimensional vectors (:func:`train_many`,
 equal to :func:`lrtools.train` to round-off).
+
+The chapter itself makes short calls: cached studies (:func:`cohort_study`,
+:func:`balance_study`, :func:`burial_study`, :func:`cached_noise_check`), the key
+numbers it quotes (``*_numbers``, :func:`summary_table`) and its whole figures
+(``plot_p1_learning_speed`` ... ``plot_p6_noise_speed``, drawn with the
+axes-level ``plot_*`` functions).
 """
 
 from __future__ import annotations
@@ -103,6 +109,24 @@ __all__ = [
     "plot_cohort",
     "plot_balance",
     "plot_burial",
+    "BALANCE_KEYS",
+    "BALANCE_SHORT",
+    "family_numbers",
+    "cached_noise_check",
+    "noise_numbers",
+    "cohort_study",
+    "cohort_numbers",
+    "balance_study",
+    "balance_numbers",
+    "burial_study",
+    "burial_numbers",
+    "summary_table",
+    "plot_p1_learning_speed",
+    "plot_p2_noise_separation",
+    "plot_p3_reversal",
+    "plot_p4_balance",
+    "plot_p5_noise_burial",
+    "plot_p6_noise_speed",
 ]
 
 NAMES = ("m", "u", "v", "z")
@@ -1547,3 +1571,690 @@ def plot_burial(axes, burial: Mapping[str, np.ndarray], fit: Mapping[str, np.nda
                ylabel=r"invisible distance / $D_0$")
         ax.legend(fontsize="x-small")
     return axes
+
+
+# ---------------------------------------------------------------------------
+# Chapter 5 in short calls: cached studies, key numbers and whole figures
+# ---------------------------------------------------------------------------
+
+#: Short keys of the chapter's key numbers (``bal_<key>_...``) for the rules of
+#: :data:`PLASTICITY_RULES`.
+BALANCE_KEYS: dict[str, str] = {
+    "gd": "gradient, eta 5e-3",
+    "gd2": "gradient, eta 2.5e-3",
+    "n1": "gradient + noise 1e-3",
+    "n3": "gradient + noise 3e-3",
+    "adam": "Adam, lr 1e-3",
+    "erf": "gradient, erf network",
+}
+
+#: Tick labels of the rules in the balance figure.
+BALANCE_SHORT: dict[str, str] = {
+    "gradient, eta 5e-3": "GD 5e-3",
+    "gradient, eta 2.5e-3": "GD 2.5e-3",
+    "gradient + noise 1e-3": "noise 1e-3",
+    "gradient + noise 3e-3": "noise 3e-3",
+    "Adam, lr 1e-3": "Adam",
+    "gradient, erf network": "erf",
+}
+
+
+def _mean_sd(values: np.ndarray, what: str) -> tuple[float, float]:
+    """Mean and sample sd (``ddof=1``) of per-seed values; at least two are needed."""
+    values = np.asarray(values, dtype=float)
+    if values.ndim != 1 or len(values) < 2:
+        raise ValueError(f"{what}: the sd over seeds needs at least two values, got shape "
+                         f"{values.shape}")
+    return float(values.mean()), float(values.std(ddof=1))
+
+
+def _require(data: Mapping, keys: Sequence[str], what: str) -> None:
+    missing = [k for k in keys if k not in data]
+    if missing:
+        raise ValueError(f"{what} lacks {missing}")
+
+
+def family_numbers(data: Mapping[str, np.ndarray],
+                   effects: Mapping[str, np.ndarray]) -> dict[str, float]:
+    """Key numbers of prediction 1 (chapter 5) from the family runs.
+
+    Parameters
+    ----------
+    data : mapping
+        :func:`family_runs` (needs ``time``, ``(n_bases, n_criteria, n)``).
+    effects : mapping
+        :func:`family_effects` of ``data`` (one value per base network).
+
+    Returns
+    -------
+    dict
+        ``speed_ratio``, ``spread_ratio``, ``rho_early``, ``rho_late``: mean over
+        the base networks, each with its sd (``<name>_sd``, ``ddof=1``);
+        ``t_early_min``, ``t_early_max``: range of the epochs to the first
+        criterion over all members of all families.
+
+    Raises
+    ------
+    ValueError
+        If a key is missing or there are fewer than two base networks.
+    """
+    _require(data, ["time"], "family data")
+    _require(effects, ["speed_ratio", "spread_ratio", "rho_early", "rho_late"], "family effects")
+    out: dict[str, float] = {}
+    for k in ("speed_ratio", "spread_ratio", "rho_early", "rho_late"):
+        out[k], out[f"{k}_sd"] = _mean_sd(effects[k], k)
+    t_early = np.asarray(data["time"], dtype=float)[:, 0]
+    out["t_early_min"], out["t_early_max"] = float(t_early.min()), float(t_early.max())
+    return out
+
+
+def cached_noise_check(
+    data: Mapping[str, np.ndarray],
+    base: int = 0,
+    *,
+    N: int = 500,
+    n_trials: int = 200,
+    dt: float = 0.05,
+    n_steps: int = 400,
+    noise_std: float = 0.5,
+) -> dict[str, np.ndarray]:
+    """:func:`noise_check` of the least and the most noise-sensitive member of one family.
+
+    Cached (:func:`lrtools.cache.cached`, entry ``"ch5-noise-check"``, keyed by
+    the base overlaps, the pair, ``N`` and ``n_trials``).
+
+    Parameters
+    ----------
+    data : mapping
+        :func:`family_runs` (``noise``, ``members``, ``base``).
+    base : int
+        Index of the family.
+    N, n_trials, dt, n_steps, noise_std
+        Settings of :func:`noise_check`.
+
+    Returns
+    -------
+    dict
+        :func:`noise_check` of the pair (least sensitive first).
+    """
+    from .cache import cached
+
+    _require(data, ["noise", "members", "base"], "family data")
+    if not 0 <= base < len(data["noise"]):
+        raise ValueError(f"base must be in [0, {len(data['noise'])}), got {base}")
+    order = np.argsort(data["noise"][base])
+    pair = data["members"][base][[order[0], order[-1]]]
+    S = data["base"][base]
+    return cached("ch5-noise-check", {"base": S, "pair": pair, "N": N, "n_trials": n_trials},
+                  lambda: noise_check(S, pair, N=N, dt=dt, n_steps=n_steps, noise_std=noise_std,
+                                      n_trials=n_trials))
+
+
+def noise_numbers(effects: Mapping[str, np.ndarray], check: Mapping[str, np.ndarray], *,
+                  n_trials: int) -> dict[str, float]:
+    """Key numbers of prediction 2 (chapter 5).
+
+    Parameters
+    ----------
+    effects : mapping
+        :func:`family_effects` (``noise_ratio``, ``noise_ratio_random``).
+    check : mapping
+        :func:`noise_check` of two members (``sampled``, ``predicted``, ``output_gap``).
+    n_trials : int
+        Trials of the check (for the expected sampling error of a variance).
+
+    Returns
+    -------
+    dict
+        ``noise_ratio``, ``noise_ratio_random`` with their sds over families;
+        ``noise_pair_ratio``: predicted final variance, second over first member;
+        ``noise_sim_err``: largest relative deviation of the mean simulated
+        variance over the second half of the trial from the formula;
+        ``noise_sim_expected``: ``sqrt(2 / (n_trials - 1))``, the relative
+        sampling sd of one variance; ``noise_output_gap``.
+
+    Raises
+    ------
+    ValueError
+        If a key is missing, ``n_trials < 2`` or there are fewer than two families.
+    """
+    _require(effects, ["noise_ratio", "noise_ratio_random"], "family effects")
+    _require(check, ["sampled", "predicted", "output_gap"], "noise check")
+    if n_trials < 2:
+        raise ValueError(f"n_trials must be at least 2, got {n_trials}")
+    sampled, predicted = np.asarray(check["sampled"]), np.asarray(check["predicted"])
+    late = slice(sampled.shape[1] // 2, None)  # second half of the trial: the variance has settled
+    ratio_sim = sampled[:, late].mean(axis=1) / predicted[:, late].mean(axis=1)
+    out: dict[str, float] = {}
+    out["noise_ratio"], out["noise_ratio_sd"] = _mean_sd(effects["noise_ratio"], "noise_ratio")
+    out["noise_ratio_random"], out["noise_ratio_random_sd"] = _mean_sd(
+        effects["noise_ratio_random"], "noise_ratio_random")
+    out["noise_pair_ratio"] = float(predicted[1, -1] / predicted[0, -1])
+    out["noise_sim_err"] = float(np.max(np.abs(ratio_sim - 1)))
+    out["noise_sim_expected"] = float(np.sqrt(2 / (n_trials - 1)))
+    out["noise_output_gap"] = float(check["output_gap"])
+    return out
+
+
+def cohort_study(
+    seeds: Sequence[int],
+    *,
+    n: int,
+    N: int,
+    eta: float,
+    etas: Sequence[float],
+    c: float = 0.2,
+    epochs: tuple[int, int, int] = (3000, 1000, 2000),
+    noise: float = 0.01,
+) -> tuple[dict, dict, dict[str, np.ndarray]]:
+    """Prediction 3 (chapter 5): both populations' cohorts, their effects and the step scan.
+
+    Cached (:func:`lrtools.cache.cached`): ``"ch5-cohorts"`` per population
+    (:func:`cohort_runs`) and ``"ch5-reversal-steps"`` (:func:`reversal_step_scan`
+    with ``n // 2`` animals).
+
+    Parameters
+    ----------
+    seeds : sequence of int
+        One cohort per seed.
+    n, N, eta, c, epochs
+        Settings of :func:`reversal_cohort`.
+    etas : sequence of float
+        Plasticity steps of the scan.
+    noise : float
+        Relative measurement noise of :func:`cohort_effects`.
+
+    Returns
+    -------
+    cohorts : dict
+        ``{"uniform": ..., "diverse": ...}``, :func:`cohort_runs` each.
+    effects : dict
+        ``{population: {name: (n_cohorts, ...)}}``: :func:`cohort_effects` of
+        each cohort (decoder seed = cohort index), stacked.
+    step_scan : dict
+        :func:`reversal_step_scan`.
+    """
+    from .cache import cached
+
+    if len(seeds) < 1:
+        raise ValueError("need at least one cohort seed")
+    params = dict(n=n, N=N, c=c, eta=eta, epochs=epochs)
+    cohorts, effects = {}, {}
+    for pop in ("uniform", "diverse"):
+        cohorts[pop] = cached("ch5-cohorts", {"seeds": seeds, "population": pop, **params},
+                              lambda pop=pop: cohort_runs(seeds, population=pop, **params))
+        per = [cohort_effects({k: v[i] for k, v in cohorts[pop].items()}, noise=noise, seed=i)
+               for i in range(len(seeds))]
+        effects[pop] = {k: np.array([e[k] for e in per]) for k in per[0]}
+    step_scan = cached("ch5-reversal-steps", {"etas": etas, "n": n // 2, "N": N},
+                       lambda: reversal_step_scan(etas, n=n // 2, N=N))
+    return cohorts, effects, step_scan
+
+
+def cohort_numbers(effects: Mapping[str, Mapping[str, np.ndarray]],
+                   step_scan: Mapping[str, np.ndarray]) -> dict[str, float]:
+    """Key numbers of prediction 3 (chapter 5).
+
+    Parameters
+    ----------
+    effects : mapping
+        ``{"uniform": ..., "diverse": ...}`` from :func:`cohort_study`.
+    step_scan : mapping
+        :func:`reversal_step_scan` (``eta``, ``record``, ``record_negative``).
+
+    Returns
+    -------
+    dict
+        ``rec_*``: reductions (%) of the totals, reversal vs direct twin (mean,
+        ``_sd`` over cohorts; ``mm``, ``zz``, ``W``, ``_div``: diverse population);
+        ``neg_*``: fraction of animals with a lower total; ``d_*``: Cohen's d
+        between groups; ``n_per_group``: animals per group for 80 % power at
+        p < 0.05 (two-sided) on the readout total; ``acc_*``: decoding accuracy;
+        ``beh_gap``: largest behaviour difference; ``step_*``: signed changes (%)
+        at the largest and the smallest step, ``eta_large``, ``eta_small``.
+
+    Raises
+    ------
+    ValueError
+        If a population or key is missing or there are fewer than two cohorts.
+    """
+    _require(effects, ["uniform", "diverse"], "cohort effects")
+    for pop in ("uniform", "diverse"):
+        _require(effects[pop], ["record", "record_negative", "d", "acc_totals", "acc_behaviour",
+                                "behaviour_gap"], f"{pop} effects")
+    _require(step_scan, ["eta", "record", "record_negative"], "step scan")
+    u, d = effects["uniform"], effects["diverse"]
+
+    def pct(e, j):  # reduction in %, its sd
+        m, s = _mean_sd(e["record"][:, j], "record")
+        return -100 * m, 100 * s
+
+    out: dict[str, float] = {}
+    out["rec_mm"], out["rec_mm_sd"] = pct(u, 0)
+    out["rec_zz"], out["rec_zz_sd"] = pct(u, 1)
+    out["rec_W"], out["rec_W_sd"] = pct(u, 2)
+    out["rec_W_div"], out["rec_W_div_sd"] = pct(d, 2)
+    out["neg_uniform"] = float(u["record_negative"].min())
+    out["neg_div"] = float(d["record_negative"][:, 2].mean())
+    out["d_z"], out["d_z_sd"] = _mean_sd(u["d"][:, 1], "d")
+    out["d_W"], out["d_W_sd"] = _mean_sd(u["d"][:, 2], "d")
+    out["d_z_div"], out["d_z_div_sd"] = _mean_sd(d["d"][:, 1], "d")
+    out["d_W_div"], out["d_W_div_sd"] = _mean_sd(d["d"][:, 2], "d")
+    out["rec_zz_div"], out["rec_zz_div_sd"] = pct(d, 1)
+    out["neg_div_z"] = float(d["record_negative"][:, 1].mean())
+    out["n_per_group"] = int(np.ceil(2 * (1.96 + 0.84) ** 2 / out["d_z"] ** 2))
+    out["acc_conn"], out["acc_conn_sd"] = _mean_sd(u["acc_totals"], "acc_totals")
+    out["acc_beh"], out["acc_beh_sd"] = _mean_sd(u["acc_behaviour"], "acc_behaviour")
+    out["acc_conn_div"] = float(d["acc_totals"].mean())
+    out["acc_beh_div"] = float(d["acc_behaviour"].mean())
+    out["beh_gap"] = float(max(u["behaviour_gap"].max(), d["behaviour_gap"].max()))
+    rec, neg = np.asarray(step_scan["record"]), np.asarray(step_scan["record_negative"])
+    for name, k in (("W", 2), ("mm", 0), ("zz", 1)):  # columns of synaptic_totals
+        out[f"step_{name}_large"] = float(100 * rec[0, k])
+        out[f"step_{name}_small"] = float(100 * rec[-1, k])
+    out["step_neg_mz_small"] = float(neg[-1, :2].min())
+    out["step_neg_W_small"] = float(neg[-1, 2])
+    out["eta_large"], out["eta_small"] = float(step_scan["eta"][0]), float(step_scan["eta"][-1])
+    return out
+
+
+def balance_study(
+    seeds: Sequence[int],
+    erf_seeds: Sequence[int],
+    *,
+    N: int = 500,
+    N_erf: int = 200,
+    learning_time: float = 5.0,
+) -> dict[str, dict[str, np.ndarray]]:
+    """Prediction 4 (chapter 5): :func:`balance_runs` of every rule, linear and erf.
+
+    Cached (:func:`lrtools.cache.cached`): ``"ch5-balance"`` for the linear rules
+    of :data:`PLASTICITY_RULES` (``N`` neurons, ``seeds``), ``"ch5-balance-erf"``
+    for the erf rule (``N_erf``, ``erf_seeds``).
+
+    Returns
+    -------
+    dict
+        ``{label: {quantity: (n_seeds, ...)}}`` as :func:`balance_runs`, both runs
+        merged.
+    """
+    from .cache import cached
+
+    lin_rules = {k: r for k, r in PLASTICITY_RULES.items() if r.phi == "linear"}
+    erf_rules = {k: r for k, r in PLASTICITY_RULES.items() if r.phi == "erf"}
+
+    def flat(rules, seeds, N):
+        return {f"{k}/{q}": v for k, r in balance_runs(
+            rules, seeds=seeds, N=N, learning_time=learning_time).items() for q, v in r.items()}
+
+    bal = cached("ch5-balance", {"seeds": seeds, "rules": repr(lin_rules), "N": N,
+                                 "learning_time": learning_time},
+                 lambda: flat(lin_rules, seeds, N))
+    bal_erf = cached("ch5-balance-erf", {"seeds": erf_seeds, "rules": repr(erf_rules), "N": N_erf},
+                     lambda: flat(erf_rules, erf_seeds, N_erf))
+    runs: dict[str, dict[str, np.ndarray]] = {}
+    for flat_runs in (bal, bal_erf):
+        for key, v in flat_runs.items():
+            label, q = key.rsplit("/", 1)
+            runs.setdefault(label, {})[q] = v
+    return runs
+
+
+def balance_numbers(runs: Mapping[str, Mapping[str, np.ndarray]]) -> dict[str, float]:
+    """Key numbers of prediction 4 (chapter 5).
+
+    Parameters
+    ----------
+    runs : mapping
+        :func:`balance_study`, with every rule of :data:`BALANCE_KEYS`.
+
+    Returns
+    -------
+    dict
+        ``bal_<key>_<q>`` and ``bal_<key>_<q>_sd`` (mean and sd over seeds) for
+        every ``key`` of :data:`BALANCE_KEYS` and ``q`` in ``violation``,
+        ``slope``, ``correlation``, ``total_ratio``; ``bal_eta_ratio``: mean
+        per-seed violation ratio of the two gradient steps; ``bal_noise_ratio``:
+        the same for the two noise levels.
+
+    Raises
+    ------
+    ValueError
+        If a rule is missing or has fewer than two seeds.
+    """
+    _require(runs, list(BALANCE_KEYS.values()), "balance runs")
+    out: dict[str, float] = {}
+    for key, label in BALANCE_KEYS.items():
+        for q in ("violation", "slope", "correlation", "total_ratio"):
+            out[f"bal_{key}_{q}"], out[f"bal_{key}_{q}_sd"] = _mean_sd(runs[label][q], label)
+    L = BALANCE_KEYS
+    out["bal_eta_ratio"] = float(np.mean(runs[L["gd"]]["violation"] / runs[L["gd2"]]["violation"]))
+    out["bal_noise_ratio"] = float(np.mean(runs[L["n3"]]["violation"]
+                                           / runs[L["n1"]]["violation"]))
+    return out
+
+
+def burial_study(
+    pair: Mapping[str, np.ndarray],
+    stds: Sequence[float],
+    Ns: Sequence[int],
+    *,
+    N: int = 500,
+    n_rep: int = 256,
+    eta: float = 5e-3,
+    seeds: Sequence[int] = (0, 1, 2),
+    s_N: float = 4e-3,
+    horizon: float = 4.0,
+    n_points: int = 60,
+    n_boot: int = 200,
+) -> dict:
+    """Prediction 5 (chapter 5): noise scans in ``s`` and ``N``, lifetimes and exponents.
+
+    Cached (:func:`lrtools.cache.cached`): ``"ch5-burial"`` (:func:`burial_runs`
+    over ``stds`` at ``N``) and ``"ch5-burial-N"`` (over ``Ns`` at noise ``s_N``).
+
+    Parameters
+    ----------
+    pair : mapping
+        :func:`memory_pair` (``aaa``, ``aba``).
+    stds : sequence of float
+        Noise amplitudes of the scan in ``s``.
+    Ns : sequence of int
+        Network sizes of the scan in ``N``.
+    N, n_rep, eta, seeds, horizon, n_points
+        Settings of :func:`burial_runs`.
+    s_N : float
+        Noise amplitude of the scan in ``N``.
+    n_boot : int
+        Bootstrap samples of :func:`lifetime_fit`.
+
+    Returns
+    -------
+    dict
+        ``runs_s``, ``runs_N``: :func:`burial_runs`; ``burial``, ``burial_N``:
+        :func:`pool_runs` of them; ``fit``, ``fit_N``: :func:`lifetime_fit` of the
+        pooled runs; ``exp_s``, ``exp_N``: :func:`fit_exponent` with bootstrap
+        intervals; ``per_seed``: ``{"s": (n_seeds,), "N": (n_seeds,)}``, the
+        exponents of each replication alone.
+    """
+    from .cache import cached
+
+    if len(stds) < 2 or len(Ns) < 2:
+        raise ValueError(f"exponents need at least two noise levels and two sizes, got "
+                         f"{len(stds)} and {len(Ns)}")
+    states = [pair["aaa"], pair["aba"]]
+    params = dict(n_rep=n_rep, eta=eta, horizon=horizon, n_points=n_points, seeds=seeds)
+    runs_s = cached("ch5-burial", {"S": states, "stds": stds, "N": N, **params},
+                    lambda: burial_runs(*states, stds, N=N, **params))
+    runs_N = cached("ch5-burial-N", {"S": states, "Ns": Ns, **params},
+                    lambda: burial_runs(*states, [s_N] * len(Ns), N=Ns, **params))
+    # pooled over the independent replications (bootstrap over individuals) and per replication
+    burial, burial_N = pool_runs(runs_s), pool_runs(runs_N)
+    fit, fit_N = lifetime_fit(burial, n_boot=n_boot), lifetime_fit(burial_N, n_boot=n_boot)
+    per_seed = {}
+    for name, r, x in (("s", runs_s, "std"), ("N", runs_N, "N")):
+        per_seed[name] = np.array([fit_exponent(r[x][i], lifetime_fit(
+            {k: v[i] for k, v in r.items()}, n_boot=1)["t_star"])["exponent"]
+            for i in range(len(r[x]))])
+    return {"runs_s": runs_s, "runs_N": runs_N, "burial": burial, "burial_N": burial_N,
+            "fit": fit, "fit_N": fit_N,
+            "exp_s": fit_exponent(burial["std"], fit["t_star"], fit["t_boot"]),
+            "exp_N": fit_exponent(burial_N["N"], fit_N["t_star"], fit_N["t_boot"]),
+            "per_seed": per_seed}
+
+
+def burial_numbers(pair: Mapping[str, np.ndarray], study: Mapping,
+                   decay: Mapping[str, np.ndarray]) -> dict[str, float]:
+    """Key numbers of prediction 5 (chapter 5).
+
+    Parameters
+    ----------
+    pair : mapping
+        :func:`memory_pair` (``D0``, ``function_gap``).
+    study : mapping
+        :func:`burial_study`.
+    decay : mapping
+        :func:`weight_decay_erasure`.
+
+    Returns
+    -------
+    dict
+        ``D0``, ``pair_function_gap``; ``exp_s``, ``exp_N`` with ``_low``,
+        ``_high`` (bootstrap interval) and ``_seed_sd`` (sd over replications);
+        ``life_ratio`` (measured over predicted lifetime) and ``retention`` (late
+        mean difference over ``D0``), mean and sd over both scans;
+        ``t_star_1e3``: lifetime at the first noise level; ``s_min``, ``s_max``,
+        ``N_min``, ``N_max``: the scanned ranges; ``wd_ratio_small``,
+        ``wd_ratio_large``: fitted over predicted decay rate at the smallest and
+        the largest weight decay ``wd_small``, ``wd_large``.
+
+    Raises
+    ------
+    ValueError
+        If a key is missing.
+    """
+    _require(pair, ["D0", "function_gap"], "memory pair")
+    _require(study, ["burial", "burial_N", "fit", "fit_N", "exp_s", "exp_N", "per_seed"],
+             "burial study")
+    _require(decay, ["weight_decay", "fitted_rate", "predicted_rate"], "weight decay runs")
+    fit, fit_N = study["fit"], study["fit_N"]
+    ratio = np.concatenate([fit["t_star"] / fit["t_pred"], fit_N["t_star"] / fit_N["t_pred"]])
+    retention = np.concatenate([fit["retention"], fit_N["retention"]])
+    out: dict[str, float] = {"D0": float(pair["D0"]),
+                             "pair_function_gap": float(pair["function_gap"])}
+    for x in ("s", "N"):
+        e = study[f"exp_{x}"]
+        out[f"exp_{x}"], out[f"exp_{x}_low"], out[f"exp_{x}_high"] = (
+            float(e["exponent"]), float(e["low"]), float(e["high"]))
+    out["exp_s_seed_sd"] = _mean_sd(study["per_seed"]["s"], "per-seed exponent in s")[1]
+    out["exp_N_seed_sd"] = _mean_sd(study["per_seed"]["N"], "per-seed exponent in N")[1]
+    out["life_ratio"], out["life_ratio_sd"] = _mean_sd(ratio, "lifetime ratio")
+    out["retention"], out["retention_sd"] = _mean_sd(retention, "retention")
+    out["t_star_1e3"] = float(fit["t_star"][0])
+    s, Ns = study["burial"]["std"], study["burial_N"]["N"]
+    out["s_min"], out["s_max"] = float(s[0]), float(s[-1])
+    out["N_min"], out["N_max"] = int(Ns[0]), int(Ns[-1])
+    rate = np.asarray(decay["fitted_rate"]) / np.asarray(decay["predicted_rate"])
+    out["wd_ratio_small"], out["wd_ratio_large"] = float(rate[0]), float(rate[-1])
+    out["wd_small"] = float(decay["weight_decay"][0])
+    out["wd_large"] = float(decay["weight_decay"][-1])
+    return out
+
+
+def summary_table(values: Mapping[str, float]) -> str:
+    """The chapter's summary of the six predictions as a Markdown table.
+
+    Parameters
+    ----------
+    values : mapping
+        The chapter's key numbers (``lrtools.report.Numbers.values``).
+
+    Returns
+    -------
+    str
+        A Markdown table: prediction, what is measured, effect (mean ± sd over seeds).
+
+    Raises
+    ------
+    ValueError
+        If a number the table quotes is missing.
+    """
+    v = values
+    _require(v, ["speed_ratio", "speed_ratio_sd", "rho_early", "rho_early_sd", "noise_ratio",
+                 "noise_ratio_sd", "noise_ratio_random", "noise_ratio_random_sd", "rec_zz",
+                 "rec_zz_sd", "d_z", "acc_conn", "acc_beh", "bal_gd_violation",
+                 "bal_n3_violation", "bal_adam_violation", "bal_erf_violation", "exp_s",
+                 "exp_s_low", "exp_s_high", "exp_N", "exp_N_low", "exp_N_high",
+                 "rho_noise_time", "rho_noise_time_sd"], "key numbers")
+    rows = [
+        ("1. Equal behaviour, different learning speed", "learning curves; connectivity to rank",
+         f"slowest/fastest predicted quartile {v['speed_ratio']:.2f} ± {v['speed_ratio_sd']:.2f}; "
+         f"ρ = {v['rho_early']:.2f} ± {v['rho_early_sd']:.2f}"),
+        ("2. Stimulation separates equivalent circuits", "output variability under stimulation",
+         f"quartile ratio {v['noise_ratio']:.2f} ± {v['noise_ratio_sd']:.2f} trained, "
+         f"{v['noise_ratio_random']:.2f} ± {v['noise_ratio_random_sd']:.2f} untrained"),
+        ("3. A reversal leaves weaker input and readout synapses", "synaptic totals of two groups",
+         f"readout −{v['rec_zz']:.2f} ± {v['rec_zz_sd']:.2f} %, d = {v['d_z']:.1f} (uniform); "
+         f"decoding {v['acc_conn']:.2f} vs behaviour {v['acc_beh']:.2f}"),
+        ("4. Per-neuron balance law", "incoming vs outgoing synaptic change per neuron",
+         f"violation GD {v['bal_gd_violation']:.4f}, noise 3e-3 {v['bal_n3_violation']:.2f}, "
+         f"Adam {v['bal_adam_violation']:.2f}, erf {v['bal_erf_violation']:.2f}"),
+        ("5. Noise buries the memory", "connectivity of cohorts at several delays",
+         f"lifetime ∝ s^p N^q: p = {v['exp_s']:.2f} [{v['exp_s_low']:.2f}, {v['exp_s_high']:.2f}], "
+         f"q = {v['exp_N']:.2f} [{v['exp_N_low']:.2f}, {v['exp_N_high']:.2f}] (95 % intervals)"),
+        ("6. Noise sensitivity predicts learning speed", "stimulation variability, then learning",
+         f"ρ = {v['rho_noise_time']:.2f} ± {v['rho_noise_time_sd']:.2f}"),
+    ]
+    table = "| prediction | measured | effect (mean ± sd over seeds) |\n|---|---|---|\n"
+    return table + "\n".join(f"| {a} | {b} | {c} |" for a, b, c in rows)
+
+
+def _titled(axes, titles, **kw) -> None:
+    for ax, title in zip(axes, titles, strict=True):
+        ax.set_title(title, **kw)
+
+
+def plot_p1_learning_speed(data: Mapping[str, np.ndarray], effects: Mapping[str, np.ndarray]):
+    """Figure of prediction 1 (chapter 5): :func:`plot_family` on three titled panels.
+
+    Parameters
+    ----------
+    data, effects : mapping
+        :func:`family_runs` and :func:`family_effects`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(14, 3.8), width_ratios=[1.25, 1, 0.8])
+    plot_family(axes, data, effects)
+    _titled(axes, ["a  one family learns c = 0.4", "b  predicted speed vs outcome",
+                   f"c  {len(data['speed'])} base networks"])
+    return fig
+
+
+def plot_p2_noise_separation(check: Mapping[str, np.ndarray], effects: Mapping[str, np.ndarray],
+                             *, N: int, dt: float = 0.05):
+    """Figure of prediction 2 (chapter 5): :func:`plot_noise_separation` on two titled panels.
+
+    Parameters
+    ----------
+    check : mapping
+        :func:`noise_check` (or :func:`cached_noise_check`) of two members.
+    effects : mapping
+        :func:`family_effects`.
+    N : int
+        Neurons of the checked networks (for the title).
+    dt : float
+        Time step of the check (time axis ``k dt``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    t = np.arange(np.shape(check["sampled"])[1]) * dt
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), width_ratios=[1.4, 1])
+    plot_noise_separation(axes, check, effects, t)
+    _titled(axes, [f"a  two equivalent trained networks, N = {N}",
+                   f"b  {len(effects['noise_ratio'])} families each"])
+    return fig
+
+
+def plot_p3_reversal(cohorts: Mapping[str, Mapping[str, np.ndarray]],
+                     effects: Mapping[str, Mapping[str, np.ndarray]],
+                     step_scan: Mapping[str, np.ndarray]):
+    """Figure of prediction 3 (chapter 5): :func:`plot_cohort` on three titled panels.
+
+    Parameters
+    ----------
+    cohorts, effects, step_scan
+        The three results of :func:`cohort_study`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    n_cohorts = len(next(iter(effects.values()))["acc_totals"])
+    fig, axes = plt.subplots(1, 3, figsize=(14, 3.8), width_ratios=[1.1, 1.2, 0.9])
+    plot_cohort(axes, cohorts, effects, step_scan)
+    _titled(axes, ["a  paired change, one cohort each",
+                   f"b  history from two groups ({n_cohorts} cohorts)",
+                   "c  uniform cohort: step size"])
+    return fig
+
+
+def plot_p4_balance(runs: Mapping[str, Mapping[str, np.ndarray]]):
+    """Figure of prediction 4 (chapter 5): :func:`plot_balance`, four example rules.
+
+    Parameters
+    ----------
+    runs : mapping
+        :func:`balance_study` (needs the rules ``gd``, ``n3``, ``adam`` and
+        ``erf`` of :data:`BALANCE_KEYS`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    examples = [BALANCE_KEYS[k] for k in ("gd", "n3", "adam", "erf")]
+    _require(runs, examples, "balance runs")
+    fig, axes = plt.subplots(1, 5, figsize=(17, 3.9), width_ratios=[1, 1, 1, 1, 1.5])
+    plot_balance(axes, runs, examples, short=BALANCE_SHORT)
+    for ax, letter in zip(axes, "abcde", strict=True):
+        ax.set_title(f"{letter}  " + ax.get_title(), fontsize="small")
+    return fig
+
+
+def plot_p5_noise_burial(study: Mapping, decay: Mapping[str, np.ndarray]):
+    """Figure of prediction 5 (chapter 5): :func:`plot_burial` on four titled panels.
+
+    Panel a shows the second noise level of the scan in ``s``.
+
+    Parameters
+    ----------
+    study : mapping
+        :func:`burial_study`.
+    decay : mapping
+        :func:`weight_decay_erasure`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 4, figsize=(17, 3.9))
+    plot_burial(axes, study["burial"], study["fit"], show=1,
+                N_scan=(study["burial_N"], study["fit_N"]), decay=decay)
+    _titled(axes, ["a  individuals under noise", "b  readability",
+                   "c  lifetime (inset: N, s = 4e-3)", "d  weight decay erases"],
+            loc="left", fontsize="small")
+    return fig
+
+
+def plot_p6_noise_speed(data: Mapping[str, np.ndarray], effects: Mapping[str, np.ndarray]):
+    """Figure of prediction 6 (chapter 5): :func:`plot_noise_speed` on one titled panel.
+
+    Parameters
+    ----------
+    data, effects : mapping
+        :func:`family_runs` and :func:`family_effects`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.2, 4))
+    plot_noise_speed(ax, data, effects)
+    ax.set_title("noise sensitivity vs learning time, five families", fontsize="small")
+    return fig

@@ -308,3 +308,252 @@ def test_burial_runs_pool_independent_replications(memory_states):
     assert_close(pooled["proj"][..., :4], runs["proj"][0], atol=0.0)
     # different seeds draw different noise
     assert not np.array_equal(runs["proj"][0], runs["proj"][1])
+
+
+# ---------------------------------------------------------------------------
+# the chapter's short calls: key numbers, cached studies, whole figures
+# ---------------------------------------------------------------------------
+# The numbers functions only average and divide: hand-computed values agree to round-off
+# (EXACT, 1e-12 relative).
+
+
+def test_family_numbers_by_hand():
+    fx = {"speed_ratio": np.array([1.0, 3.0]), "spread_ratio": np.array([2.0, 2.0]),
+          "rho_early": np.array([-0.5, -1.0]), "rho_late": np.array([0.2, 0.4])}
+    time = np.array([[[5.0, 7.0, 9.0], [50.0, 60.0, 70.0]],
+                     [[4.5, 8.0, 6.0], [40.0, 45.0, 80.0]]])  # (bases, criteria, members)
+    out = pred.family_numbers({"time": time}, fx)
+    expected = {"speed_ratio": 2.0, "speed_ratio_sd": np.sqrt(2.0), "spread_ratio": 2.0,
+                "spread_ratio_sd": 0.0, "rho_early": -0.75, "rho_early_sd": np.sqrt(0.125),
+                "rho_late": 0.3, "rho_late_sd": np.sqrt(0.02), "t_early_min": 4.5,
+                "t_early_max": 9.0}
+    assert set(out) == set(expected)
+    for k, v in expected.items():
+        assert_close(out[k], v, rtol=EXACT, atol=EXACT, err_msg=k)
+    with pytest.raises(ValueError, match="at least two"):
+        pred.family_numbers({"time": time[:1]}, {k: v[:1] for k, v in fx.items()})
+    with pytest.raises(ValueError, match="lacks"):
+        pred.family_numbers({}, fx)
+
+
+def test_noise_numbers_by_hand():
+    fx = {"noise_ratio": np.array([2.0, 4.0]), "noise_ratio_random": np.array([1.0, 1.2])}
+    check = {"sampled": np.array([[9.0, 9.0, 2.0, 2.0], [9.0, 9.0, 6.0, 6.0]]),
+             "predicted": np.array([[1.0, 1.0, 2.0, 2.0], [3.0, 3.0, 4.0, 4.0]]),
+             "output_gap": np.array(1e-15)}
+    out = pred.noise_numbers(fx, check, n_trials=101)
+    # second half: sampled means (2, 6), predicted (2, 4): ratios 1 and 1.5
+    expected = {"noise_ratio": 3.0, "noise_ratio_sd": np.sqrt(2.0), "noise_ratio_random": 1.1,
+                "noise_ratio_random_sd": np.sqrt(0.02), "noise_pair_ratio": 2.0,
+                "noise_sim_err": 0.5, "noise_sim_expected": np.sqrt(0.02),
+                "noise_output_gap": 1e-15}
+    assert set(out) == set(expected)
+    for k, v in expected.items():
+        assert_close(out[k], v, rtol=EXACT, err_msg=k)
+    with pytest.raises(ValueError, match="n_trials"):
+        pred.noise_numbers(fx, check, n_trials=1)
+
+
+def _cohort_effects_by_hand():
+    u = {"record": np.array([[-0.01, -0.02, -0.03], [-0.03, -0.04, -0.01]]),
+         "record_negative": np.array([[1.0, 0.9, 0.8], [0.95, 1.0, 0.7]]),
+         "d": np.array([[0.5, 1.5, 1.0], [0.7, 2.5, 2.0]]),
+         "acc_totals": np.array([0.9, 0.8]), "acc_behaviour": np.array([0.5, 0.4]),
+         "behaviour_gap": np.array([1e-12, 3e-12])}
+    d = {"record": np.array([[0.0, -0.01, -0.1], [-0.02, 0.01, -0.2]]),
+         "record_negative": np.array([[0.5, 0.6, 0.9], [0.5, 0.4, 0.7]]),
+         "d": np.array([[0.1, 0.2, 0.3], [0.1, 0.4, 0.5]]),
+         "acc_totals": np.array([0.6, 0.5]), "acc_behaviour": np.array([0.5, 0.5]),
+         "behaviour_gap": np.array([2e-12, 1e-12])}
+    scan = {"eta": np.array([1e-2, 5e-3]),
+            "record": np.array([[-0.02, -0.03, -0.05], [-0.01, -0.015, 0.001]]),
+            "record_negative": np.array([[1.0, 1.0, 1.0], [0.9, 0.8, 0.3]])}
+    return {"uniform": u, "diverse": d}, scan
+
+
+def test_cohort_numbers_by_hand():
+    effects, scan = _cohort_effects_by_hand()
+    out = pred.cohort_numbers(effects, scan)
+    expected = {
+        "rec_mm": 2.0, "rec_mm_sd": 100 * np.sqrt(2e-4), "rec_zz": 3.0, "rec_W": 2.0,
+        "rec_W_div": 15.0, "rec_W_div_sd": 100 * np.sqrt(5e-3), "neg_uniform": 0.7,
+        "neg_div": 0.8, "d_z": 2.0, "d_z_sd": np.sqrt(0.5), "d_W": 1.5, "d_z_div": 0.3,
+        "d_W_div": 0.4, "rec_zz_div": 0.0, "neg_div_z": 0.5,
+        "n_per_group": 4,  # ceil(2 * 2.8^2 / 2^2) = ceil(3.92)
+        "acc_conn": 0.85, "acc_beh": 0.45, "acc_conn_div": 0.55, "acc_beh_div": 0.5,
+        "beh_gap": 3e-12, "step_W_large": -5.0, "step_W_small": 0.1, "step_mm_large": -2.0,
+        "step_mm_small": -1.0, "step_zz_large": -3.0, "step_zz_small": -1.5,
+        "step_neg_mz_small": 0.8, "step_neg_W_small": 0.3, "eta_large": 1e-2,
+        "eta_small": 5e-3,
+    }
+    for k, v in expected.items():
+        assert_close(out[k], v, rtol=EXACT, atol=EXACT, err_msg=k)
+    assert isinstance(out["n_per_group"], int)  # quoted without a format in the text
+    assert len(out) == 39  # 31 above and 8 sds not listed
+    with pytest.raises(ValueError, match="lacks"):
+        pred.cohort_numbers({"uniform": effects["uniform"]}, scan)
+
+
+def _balance_runs_by_hand():
+    runs = {}
+    for i, label in enumerate(pred.BALANCE_KEYS.values()):
+        v = np.array([1.0, 2.0]) * 10.0**-i
+        runs[label] = {"violation": v, "slope": 1 + v, "correlation": 1 - v,
+                       "total_ratio": np.array([1.0, 1.0]),
+                       "d_in": np.array([[1.0, -2.0, 0.5]] * 2),
+                       "d_out": np.array([[1.1, -1.9, 0.4]] * 2)}
+    return runs
+
+
+def test_balance_numbers_by_hand():
+    runs = _balance_runs_by_hand()
+    out = pred.balance_numbers(runs)
+    assert len(out) == 6 * 4 * 2 + 2
+    # rule i has violations (1, 2) * 10^-i
+    assert_close(out["bal_gd_violation"], 1.5, rtol=EXACT)
+    assert_close(out["bal_gd_violation_sd"], np.sqrt(0.5), rtol=EXACT)
+    assert_close(out["bal_adam_slope"], 1 + 1.5e-4, rtol=EXACT)
+    assert_close(out["bal_erf_violation_sd"], np.sqrt(0.5) * 1e-5, rtol=EXACT)
+    assert out["bal_n1_total_ratio"] == 1.0 and out["bal_n1_total_ratio_sd"] == 0.0
+    assert_close(out["bal_eta_ratio"], 10.0, rtol=EXACT)  # gd / gd2
+    assert_close(out["bal_noise_ratio"], 0.1, rtol=EXACT)  # n3 / n1
+    del runs["Adam, lr 1e-3"]
+    with pytest.raises(ValueError, match="Adam"):
+        pred.balance_numbers(runs)
+
+
+def _burial_study_by_hand():
+    fit = {"t_star": np.array([100.0, 25.0]), "t_pred": np.array([50.0, 25.0]),
+           "retention": np.array([1.0, 0.8])}
+    fit_N = {"t_star": np.array([30.0, 120.0]), "t_pred": np.array([30.0, 60.0]),
+             "retention": np.array([1.2, 1.0])}
+    return {"burial": {"std": np.array([1e-3, 2e-3])}, "burial_N": {"N": np.array([250, 1000])},
+            "fit": fit, "fit_N": fit_N,
+            "exp_s": {"exponent": -2.0, "low": -2.2, "high": -1.8},
+            "exp_N": {"exponent": 1.0, "low": 0.9, "high": 1.1},
+            "per_seed": {"s": np.array([-2.1, -1.9]), "N": np.array([1.0, 1.2])}}
+
+
+def test_burial_numbers_by_hand():
+    pair = {"D0": np.array(0.3), "function_gap": np.array(1e-13)}
+    decay = {"weight_decay": np.array([0.03, 0.1]), "fitted_rate": np.array([3e-4, 1.1e-3]),
+             "predicted_rate": np.array([3e-4, 1e-3])}
+    out = pred.burial_numbers(pair, _burial_study_by_hand(), decay)
+    ratios = np.array([2.0, 1.0, 1.0, 2.0])  # t_star / t_pred of both scans
+    expected = {"D0": 0.3, "pair_function_gap": 1e-13, "exp_s": -2.0, "exp_s_low": -2.2,
+                "exp_s_high": -1.8, "exp_N": 1.0, "exp_N_low": 0.9, "exp_N_high": 1.1,
+                "exp_s_seed_sd": np.sqrt(0.02), "exp_N_seed_sd": np.sqrt(0.02),
+                "life_ratio": 1.5, "life_ratio_sd": ratios.std(ddof=1), "retention": 1.0,
+                "retention_sd": np.sqrt(0.08 / 3), "t_star_1e3": 100.0, "s_min": 1e-3,
+                "s_max": 2e-3, "N_min": 250, "N_max": 1000, "wd_ratio_small": 1.0,
+                "wd_ratio_large": 1.1, "wd_small": 0.03, "wd_large": 0.1}
+    assert set(out) == set(expected)
+    for k, v in expected.items():
+        assert_close(out[k], v, rtol=EXACT, atol=EXACT, err_msg=k)
+    assert isinstance(out["N_min"], int)  # quoted without a format in the text
+    with pytest.raises(ValueError, match="lacks"):
+        pred.burial_numbers({}, _burial_study_by_hand(), decay)
+
+
+def test_summary_table_has_six_rows():
+    keys = ["speed_ratio", "speed_ratio_sd", "rho_early", "rho_early_sd", "noise_ratio",
+            "noise_ratio_sd", "noise_ratio_random", "noise_ratio_random_sd", "rec_zz",
+            "rec_zz_sd", "d_z", "acc_conn", "acc_beh", "bal_gd_violation", "bal_n3_violation",
+            "bal_adam_violation", "bal_erf_violation", "exp_s", "exp_s_low", "exp_s_high",
+            "exp_N", "exp_N_low", "exp_N_high", "rho_noise_time", "rho_noise_time_sd"]
+    values = dict.fromkeys(keys, 1.0)
+    values["rho_noise_time"] = -0.6
+    table = pred.summary_table(values)
+    lines = table.splitlines()
+    assert len(lines) == 2 + 6 and all(line.count("|") == 4 for line in lines)
+    assert lines[-1].endswith("| ρ = -0.60 ± 1.00 |")
+    del values["exp_N"]
+    with pytest.raises(ValueError, match="exp_N"):
+        pred.summary_table(values)
+
+
+def test_cached_noise_check_is_the_pair_of_extremes(family, tmp_path, monkeypatch):
+    monkeypatch.setenv("LRTOOLS_CACHE", str(tmp_path))
+    data, _ = family
+    kw = dict(N=60, n_trials=20, n_steps=50)
+    chk = pred.cached_noise_check(data, 1, **kw)
+    assert [p.name.split("-")[:3] for p in tmp_path.glob("*.npz")] == [["ch5", "noise", "check"]]
+    order = np.argsort(data["noise"][1])
+    direct = pred.noise_check(data["base"][1], data["members"][1][[order[0], order[-1]]], **kw)
+    for k in direct:  # same seeded computation: identical
+        assert np.array_equal(chk[k], direct[k])
+    assert np.array_equal(pred.cached_noise_check(data, 1, **kw)["sampled"], chk["sampled"])
+    with pytest.raises(ValueError, match="base"):
+        pred.cached_noise_check(data, 2, **kw)
+
+
+def test_balance_study_merges_linear_and_erf_runs(tmp_path, monkeypatch):
+    monkeypatch.setenv("LRTOOLS_CACHE", str(tmp_path))
+    runs = pred.balance_study([0, 1], [0], N=20, N_erf=10, learning_time=0.05)
+    assert list(runs) == list(pred.PLASTICITY_RULES)
+    assert runs["gradient, erf network"]["d_in"].shape == (1, 10)
+    assert runs["Adam, lr 1e-3"]["d_in"].shape == (2, 20)
+    names = sorted(p.name.rsplit("-", 1)[0] for p in tmp_path.glob("*.npz"))
+    assert names == ["ch5-balance", "ch5-balance-erf"]
+    direct = pred.balance_runs({"gradient, eta 5e-3": pred.PLASTICITY_RULES["gradient, eta 5e-3"]},
+                               seeds=[0, 1], N=20, learning_time=0.05)
+    assert np.array_equal(runs["gradient, eta 5e-3"]["d_out"],
+                          direct["gradient, eta 5e-3"]["d_out"])
+
+
+def _titles(fig):
+    return [ax.get_title() or ax.get_title(loc="left") for ax in fig.axes]
+
+
+def test_chapter_figures_have_their_panels():
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(0)
+    n_b, n, ep = 2, 8, 20
+    loss = np.exp(-np.linspace(0, 5, ep))[None, :, None] * (1 + rng.random((n_b, 1, n)))
+    fam = {"speed": rng.random((n_b, n)), "loss": loss, "time": 10 + rng.random((n_b, 2, n)),
+           "criteria": np.tile([1e-2, 1e-4], (n_b, 1)), "noise": rng.random((n_b, n))}
+    fx = {k: 1 + rng.random(n_b) for k in ("speed_ratio", "spread_ratio", "noise_ratio",
+                                            "noise_ratio_random", "rho_noise_time")}
+    fig = pred.plot_p1_learning_speed(fam, fx)
+    assert len(fig.axes) == 4  # three panels and the colour bar
+    assert _titles(fig)[:3] == ["a  one family learns c = 0.4", "b  predicted speed vs outcome",
+                                "c  2 base networks"]
+    chk = {"sampled": 1 + rng.random((2, 30)), "predicted": np.ones((2, 30))}
+    fig = pred.plot_p2_noise_separation(chk, fx, N=50)
+    assert _titles(fig) == ["a  two equivalent trained networks, N = 50", "b  2 families each"]
+    assert_close(fig.axes[0].lines[0].get_xdata(), 0.05 * np.arange(30), atol=0.0)
+    S = _random_S(2 * 3 * 2 * 8, 1).reshape(2, 3, 2, 8, 4, 4)  # population, cohort, twin, animal
+    cohorts = {pop: {"direct": S[i, :, 0], "reversal": S[i, :, 1]}
+               for i, pop in enumerate(("uniform", "diverse"))}
+    cfx = {pop: {"acc_totals": rng.random(3), "acc_behaviour": rng.random(3)} for pop in cohorts}
+    scan = {"eta": np.array([1e-2, 5e-3]), "record": rng.standard_normal((2, 3))}
+    fig = pred.plot_p3_reversal(cohorts, cfx, scan)
+    assert _titles(fig) == ["a  paired change, one cohort each",
+                            "b  history from two groups (3 cohorts)",
+                            "c  uniform cohort: step size"]
+    fig = pred.plot_p4_balance(_balance_runs_by_hand())
+    titles = _titles(fig)
+    assert len(titles) == 5 and titles[0].startswith("a  gradient, eta 5e-3\nslope")
+    assert titles[3].startswith("d  gradient, erf network") and titles[4] == "e  "
+    ticks = [t.get_text() for t in fig.axes[4].get_xticklabels()]
+    assert ticks == list(pred.BALANCE_SHORT.values())
+    n_rec, n_rep = 6, 12
+    epoch = np.tile(np.arange(n_rec) * 10.0, (2, 1))
+    burial = {"D0": np.array(0.5), "epoch": epoch, "std": np.array([1e-3, 2e-3]),
+              "N": np.array([500, 500]), "proj": rng.standard_normal((2, n_rec, 2, n_rep))}
+    fit = {"t_pred": np.array([40.0, 10.0]), "t_star": np.array([38.0, 11.0]),
+           "t_boot": np.linspace(0.8, 1.2, 10)[:, None] * [38.0, 11.0],
+           "dprime": 1 + rng.random((2, n_rec))}
+    decay = {"weight_decay": np.array([0.03, 0.1]), "epoch": epoch,
+             "distance": np.exp(-0.01 * epoch), "predicted_rate": np.array([3e-4, 1e-3])}
+    study = {"burial": burial, "fit": fit,
+             "burial_N": burial | {"N": np.array([250, 1000])}, "fit_N": fit}
+    fig = pred.plot_p5_noise_burial(study, decay)
+    assert len(fig.axes) == 4 and len(fig.axes[2].child_axes) == 1  # the inset of panel c
+    assert [ax.get_title(loc="left") for ax in fig.axes[:4]] == [
+        "a  individuals under noise", "b  readability", "c  lifetime (inset: N, s = 4e-3)",
+        "d  weight decay erases"]
+    fig = pred.plot_p6_noise_speed(fam, fx)
+    assert _titles(fig) == ["noise sensitivity vs learning time, five families"]
+    plt.close("all")
