@@ -22,7 +22,11 @@ N-dimensional network follows the theory:
   theory must become exact);
 * the runs and figures of the paper's Figures 4, 8 and 11 (right) for chapter 2
   and :mod:`lrtools.figures` (:func:`figure4`, :func:`figure8`,
-  :func:`figure11_nonlinear`), and ``plot_*`` helpers.
+  :func:`figure11_nonlinear`), and ``plot_*`` helpers;
+* chapter 2's settings (:func:`convergence_settings`), key numbers
+  (``*_numbers`` functions: plain dicts for :class:`lrtools.report.Numbers`) and
+  whole figures (:func:`plot_convergence_study`, :func:`plot_departure_study`,
+  :func:`plot_tanh_study`, :func:`plot_figure11_nonlinear`).
 """
 
 from __future__ import annotations
@@ -48,7 +52,6 @@ __all__ = [
     "gain_reference",
     "Gaussianity",
     "gaussianity_curve",
-
     "gaussianity",
     "qq_data",
     "departure",
@@ -76,6 +79,22 @@ __all__ = [
     "figure4",
     "figure8",
     "figure11_nonlinear",
+    "convergence_settings",
+    "settings_numbers",
+    "gain_errors",
+    "figure4_numbers",
+    "figure8_numbers",
+    "figure8_table",
+    "preconditioner_numbers",
+    "plot_figure11_nonlinear",
+    "convergence_runs",
+    "convergence_fits",
+    "convergence_numbers",
+    "plot_convergence_study",
+    "plot_departure_study",
+    "departure_numbers",
+    "plot_tanh_study",
+    "tanh_numbers",
 ]
 
 
@@ -1006,9 +1025,582 @@ def figure8(fast: bool = False, progress: bool | None = None):
 
 def figure11_nonlinear(fast: bool = False, progress: bool | None = None):
     """Paper Figure 11 (right, with the linear case beside it) at the trained overlaps."""
+    _, runs = flip_flop_runs(**flip_flop_settings(fast), progress=progress)
+    return plot_figure11_nonlinear(runs["exact"].final, ("linear", "erf"))
+
+
+# ---------------------------------------------------------------------------
+# Chapter 2: settings, key numbers and the remaining figures
+# ---------------------------------------------------------------------------
+
+
+def _require(mapping: Mapping, keys: Sequence[str], what: str) -> None:
+    missing = [k for k in keys if k not in mapping]
+    if missing:
+        raise ValueError(f"{what} lacks {missing}; it has {sorted(mapping)}")
+
+
+def convergence_settings(fast: bool = False, paper_scale: bool = False) -> dict:
+    """Settings of chapter 2's convergence study (beyond the paper).
+
+    Flip-flop with ``dt = 0.1``, ``T = 20``, batch 4, ``eta = 0.1``, 50 epochs;
+    ``N`` from 250 to 4000 with 5 seeds (``paper_scale``: up to 8000 with 8 seeds,
+    about 4 times the time; ``fast``: up to 1000 with 3 seeds); the tanh
+    comparison at two sizes.
+
+    Parameters
+    ----------
+    fast : bool
+        CI settings.
+    paper_scale : bool
+        Add ``N = 8000`` and use 8 seeds (ignored when ``fast``).
+
+    Returns
+    -------
+    dict
+        ``Ns``, ``seeds`` (lists), ``task`` (:class:`lrtools.tasks.FlipFlop`),
+        ``eta``, ``epochs``, ``tanh_Ns``, ``tanh_seeds``.
+    """
+    Ns = ([250, 500, 1000] if fast
+          else [250, 500, 1000, 2000, 4000] + ([8000] if paper_scale else []))
+    seeds = list(range(3 if fast else (8 if paper_scale else 5)))
+    tanh_Ns, tanh_seeds = ([250, 1000], [0, 1]) if fast else ([500, 2000], [0, 1, 2])
+    return {"Ns": Ns, "seeds": seeds, "task": FlipFlop(dt=0.1, t_max=20.0, batch_size=4),
+            "eta": 0.1, "epochs": 50, "tanh_Ns": tanh_Ns, "tanh_seeds": tanh_seeds}
+
+
+def settings_numbers(flip_flop: Mapping[str, float], convergence: Mapping) -> dict:
+    """The settings chapter 2 quotes, as key numbers.
+
+    Parameters
+    ----------
+    flip_flop : mapping
+        :func:`flip_flop_settings` (Figures 4 and 8).
+    convergence : mapping
+        :func:`convergence_settings`.
+
+    Returns
+    -------
+    dict
+        ``N, dt, batch, epochs, eta, large_eta, large_epochs, adam_lr, adam_epochs``
+        and ``conv_eta, conv_epochs, conv_batch, conv_dt, conv_n_seeds, conv_N_min,
+        conv_N_max, conv_time`` (learning time ``eta * epochs``).
+    """
+    _require(flip_flop, ("N", "dt", "batch_size", "epochs", "eta", "large_eta", "large_epochs",
+                         "adam_lr", "adam_epochs"), "flip_flop settings")
+    _require(convergence, ("Ns", "seeds", "task", "eta", "epochs"), "convergence settings")
+    s, c = flip_flop, convergence
+    out = {"N": s["N"], "dt": s["dt"], "batch": s["batch_size"], "epochs": s["epochs"],
+           "eta": s["eta"]}
+    out.update({k: s[k] for k in ("large_eta", "large_epochs", "adam_lr", "adam_epochs")})
+    out.update(conv_eta=c["eta"], conv_epochs=c["epochs"], conv_batch=c["task"].batch_size,
+               conv_dt=c["task"].dt, conv_n_seeds=len(c["seeds"]), conv_N_min=min(c["Ns"]),
+               conv_N_max=max(c["Ns"]), conv_time=c["eta"] * c["epochs"])
+    return out
+
+
+def gain_errors(deltas: Sequence[float]) -> dict[str, float]:
+    """Largest errors of :func:`lrtools.theory.gain` against :func:`gain_reference`.
+
+    Parameters
+    ----------
+    deltas : sequence of float
+        Positive variances ``Delta`` at which to compare.
+
+    Returns
+    -------
+    dict
+        ``tanh_gain_error`` and ``tanh_dgain_error`` (the tanh gain and its
+        derivative against the 30-digit quadrature) and ``erf_gain_error`` (the erf
+        closed form against the quadrature), maxima of absolute differences.
+    """
+    deltas = np.asarray(deltas, dtype=np.float64)
+    if deltas.ndim != 1 or deltas.size == 0 or not np.all(deltas > 0):
+        raise ValueError(f"deltas must be a non-empty 1-d array of positive values, got {deltas}")
+    g_tanh, dg_tanh = theory.gain(deltas, "tanh")
+    ref = np.array([gain_reference(d, "tanh") for d in deltas])
+    g_erf, _ = theory.gain(deltas, "erf")
+    ref_erf = np.array([gain_reference(d, "erf")[0] for d in deltas])
+    return {"tanh_gain_error": np.max(np.abs(g_tanh - ref[:, 0])),
+            "tanh_dgain_error": np.max(np.abs(dg_tanh - ref[:, 1])),
+            "erf_gain_error": np.max(np.abs(g_erf - ref_erf))}
+
+
+def _escape(loss: np.ndarray, threshold: float) -> int:
+    below = loss < threshold
+    return int(np.argmax(below)) if np.any(below) else -1
+
+
+def figure4_numbers(runs: Mapping[str, History], *, tail: int = 50,
+                    threshold: float = 0.05) -> dict:
+    """Key numbers of Figure 4 from :func:`flip_flop_runs`.
+
+    Parameters
+    ----------
+    runs : mapping
+        ``{"network", "exact", "direct"}`` histories (the network's with vector
+        snapshots).
+    tail : int
+        Final losses are means over the last ``tail`` epochs.
+    threshold : float
+        The escape epoch is the first with a loss below ``threshold`` (-1: never).
+
+    Returns
+    -------
+    dict
+        ``fig4_overlap_error`` and ``fig4_final_overlap_error`` (network vs exact
+        map, largest over training and at the end, relative to the largest
+        overlap), ``fig4_loss_{sim,theory,direct}``, ``escape_sim``,
+        ``escape_theory`` and the Gaussianity of the final entries:
+        ``fig4_kurtosis_max`` (largest |excess kurtosis|), ``fig4_ks_max``,
+        ``fig4_mardia`` with their Gaussian sampling spreads ``fig4_kurtosis_sd``,
+        ``fig4_ks_typical``, ``fig4_mardia_sd``.
+    """
+    _require(runs, ("network", "exact", "direct"), "runs")
+    sim, exact, direct = runs["network"], runs["exact"], runs["direct"]
+    if sim.vectors is None:
+        raise ValueError("the network history has no vector snapshots")
+    scale = np.max(np.abs(exact.overlaps))
+    g_end = gaussianity(sim.vectors[-1], sim.names)
+    noise = g_end.noise()
+    return {
+        "fig4_overlap_error": np.max(np.abs(sim.overlaps - exact.overlaps)) / scale,
+        "fig4_final_overlap_error": np.max(np.abs(sim.overlaps[-1] - exact.overlaps[-1])) / scale,
+        "fig4_loss_sim": sim.loss[-tail:].mean(), "fig4_loss_theory": exact.loss[-tail:].mean(),
+        "fig4_loss_direct": direct.loss[-tail:].mean(),
+        "escape_sim": _escape(sim.loss, threshold), "escape_theory": _escape(exact.loss, threshold),
+        "fig4_kurtosis_max": np.max(np.abs(g_end.excess_kurtosis)),
+        "fig4_kurtosis_sd": noise["excess_kurtosis"], "fig4_ks_max": np.max(g_end.ks),
+        "fig4_ks_typical": noise["ks"], "fig4_mardia": g_end.mardia,
+        "fig4_mardia_sd": noise["mardia"],
+    }
+
+
+def figure8_numbers(data: Mapping, *, tail: int = 30) -> dict:
+    """Key numbers of Figure 8 from :func:`figure8_data`.
+
+    Parameters
+    ----------
+    data : mapping
+        :func:`figure8_data` (``task``, ``histories``, ``closure`` and ``runs``).
+    tail : int
+        The first-order map's final loss is the mean over the last ``tail`` epochs.
+
+    Returns
+    -------
+    dict
+        ``fig8_<run>_<stat>`` for every run (``small``, ``large``, ``adam``) and
+        every statistic of :func:`closure_summary`; ``fig8_large_exact_error`` and
+        ``fig8_large_first_order_error`` (final overlaps of the large-step network
+        against the exact and first-order maps, relative to the largest overlap of
+        the small-step exact map, as in Figure 4) and ``fig8_large_loss_first_order``.
+    """
+    _require(data, ("task", "histories", "closure", "runs"), "figure 8 data")
+    _require(data["runs"], ("small", "large"), "figure 8 runs")
+    scale = np.max(np.abs(data["runs"]["small"]["exact"].overlaps))
+    out = {}
+    for key, h in data["histories"].items():
+        row = closure_summary(h, data["task"], closure=data["closure"][key])
+        out.update({f"fig8_{key}_{name}": v for name, v in row.items()})
+    big = data["runs"]["large"]
+    final = big["network"].overlaps[-1]
+    out.update(
+        fig8_large_exact_error=np.max(np.abs(final - big["exact"].overlaps[-1])) / scale,
+        fig8_large_first_order_error=np.max(np.abs(final - big["first-order"].overlaps[-1]))
+        / scale,
+        fig8_large_loss_first_order=big["first-order"].loss[-tail:].mean())
+    return out
+
+
+def figure8_table(numbers: Mapping[str, float]) -> str:
+    """A text table of :func:`figure8_numbers`: one row per run, then the large-step errors.
+
+    Parameters
+    ----------
+    numbers : mapping
+        The output of :func:`figure8_numbers` (runs without a ``fig8_<run>_loss``
+        entry are skipped; the last line needs the ``fig8_large_*_error`` entries).
+
+    Returns
+    -------
+    str
+        The table, lines joined by newlines.
+    """
+    lines = [f"{'run':6s} {'loss':>8s} {'L_net - L_mf(S_net)':>20s} {'L_mf/L_net':>11s} "
+             f"{'max|kurt|/sd':>13s} {'max KS/typ':>11s} {'Mardia/sd':>10s}"]
+    runs = [k for k in ("small", "large", "adam") if f"fig8_{k}_loss" in numbers]
+    if not runs:
+        raise ValueError("numbers has no fig8_<run>_loss entry (small, large or adam)")
+    for k in runs:
+        r = {name: numbers[f"fig8_{k}_{name}"]
+             for name in ("loss", "closure", "closure_ratio", "kurt", "ks", "mardia")}
+        lines.append(f"{k:6s} {r['loss']:8.4f} {r['closure']:20.5f} {r['closure_ratio']:11.1f} "
+                     f"{r['kurt']:13.1f} {r['ks']:11.1f} {r['mardia']:10.1f}")
+    lines.append(f"large steps, final overlaps: network vs exact map "
+                 f"{numbers['fig8_large_exact_error']:.3f}, vs first-order map "
+                 f"{numbers['fig8_large_first_order_error']:.2f} (relative)")
+    return "\n".join(lines)
+
+
+def preconditioner_numbers(S: Overlaps) -> dict[str, int]:
+    """How many columns of ``G(S)`` are active, and how many invisible overlaps they move.
+
+    Parameters
+    ----------
+    S : Overlaps
+        Overlaps (rank 1) at which ``G`` is evaluated.
+
+    Returns
+    -------
+    dict
+        ``G_active_linear`` and ``G_active_erf`` (the number of loss-visible
+        overlaps, i.e. of columns a gradient can feed), ``G_inv_erf`` (invisible
+        overlaps of the erf network) and ``G_inv_driven_erf`` (how many of them have
+        a non-zero entry of ``G`` in an active column).
+    """
+    G, names = theory.preconditioner(S)
+    driven = {}
+    for phi in ("linear", "erf"):
+        cols = [names.index(n) for n in S.visible(phi)]
+        moved = np.any(np.abs(G[:, cols]) > 0, axis=1)
+        inv = [names.index(n) for n in S.invisible(phi)]
+        driven[phi] = (len(cols), int(moved[inv].sum()), len(inv))
+    return {"G_active_linear": driven["linear"][0], "G_active_erf": driven["erf"][0],
+            "G_inv_driven_erf": driven["erf"][1], "G_inv_erf": driven["erf"][2]}
+
+
+def plot_figure11_nonlinear(S: Overlaps, phis: Sequence[str] = ("linear", "erf")):
+    """Paper Figure 11 (right, with the linear case beside it): ``|G(S)|`` per nonlinearity.
+
+    Parameters
+    ----------
+    S : Overlaps
+        Overlaps at which ``G`` is drawn (chapter 2: the trained ones).
+    phis : sequence of str
+        One panel per nonlinearity (:func:`plot_preconditioners`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     import matplotlib.pyplot as plt
 
-    _, runs = flip_flop_runs(**flip_flop_settings(fast), progress=progress)
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.6))
-    plot_preconditioners(axes, runs["exact"].final, ("linear", "erf"))
+    fig, axes = plt.subplots(1, len(phis), figsize=(11, 4.6), squeeze=False)
+    plot_preconditioners(axes[0], S, tuple(phis))
     return fig
+
+
+def convergence_runs(S0: Overlaps, settings: Mapping, *,
+                     workers: int = 2) -> dict[str, Convergence]:
+    """Chapter 2's convergence studies, cached: erf plain and projected descent, and tanh.
+
+    Parameters
+    ----------
+    S0 : Overlaps
+        Initial overlaps.
+    settings : mapping
+        :func:`convergence_settings`.
+    workers : int
+        Processes of the :func:`process_executor` (0: serially in this process;
+        results do not depend on it).
+
+    Returns
+    -------
+    dict
+        ``plain``, ``projected`` (erf, :func:`convergence_study` with
+        ``projected=False/True``, cache ``"ch2-convergence"``) and ``tanh``
+        (plain descent at ``tanh_Ns``, ``tanh_seeds``, cache
+        ``"ch2-convergence-tanh"``).
+    """
+    _require(settings, ("Ns", "seeds", "task", "eta", "epochs", "tanh_Ns", "tanh_seeds"),
+             "convergence settings")
+    if int(workers) != workers or workers < 0:
+        raise ValueError(f"workers must be a non-negative integer, got {workers}")
+    c = settings
+
+    def run(executor):
+        out = {("projected" if proj else "plain"): convergence_study(
+            S0, c["task"], c["Ns"], c["seeds"], c["epochs"], c["eta"], "erf", projected=proj,
+            executor=executor, cache="ch2-convergence") for proj in (False, True)}
+        out["tanh"] = convergence_study(S0, c["task"], c["tanh_Ns"], c["tanh_seeds"], c["epochs"],
+                                        c["eta"], "tanh", executor=executor,
+                                        cache="ch2-convergence-tanh")
+        return out
+
+    if workers == 0:
+        return run(None)
+    with process_executor(int(workers)) as pool:
+        return run(pool)
+
+
+def convergence_fits(plain: Convergence, projected: Convergence
+                     ) -> tuple[dict[str, PowerLaw], dict[str, dict[str, float]]]:
+    """Power laws and floors of the overlap and loss errors, plain and projected descent.
+
+    Parameters
+    ----------
+    plain, projected : Convergence
+        :func:`convergence_study` without and with the projection.
+
+    Returns
+    -------
+    fits : dict
+        :func:`fit_power_law` of the overlap errors (``plain``, ``proj``) and of the
+        final loss differences (``plain_loss``, ``proj_loss``).
+    floors : dict
+        :func:`fit_floor` of the overlap errors (``plain``, ``proj``).
+    """
+    fits, floors = {}, {}
+    for tag, c in (("plain", plain), ("proj", projected)):
+        fits[tag] = fit_power_law(c.Ns, c.overlap_error)
+        fits[tag + "_loss"] = fit_power_law(c.Ns, c.loss_error)
+        floors[tag] = fit_floor(c.Ns, c.overlap_error)
+    return fits, floors
+
+
+def convergence_numbers(plain: Convergence, projected: Convergence,
+                        fits: Mapping[str, PowerLaw], floors: Mapping[str, Mapping]) -> dict:
+    """Key numbers of the convergence study from :func:`convergence_fits`.
+
+    Parameters
+    ----------
+    plain, projected : Convergence
+        :func:`convergence_study` without and with the projection.
+    fits, floors : mapping
+        :func:`convergence_fits` of the two.
+
+    Returns
+    -------
+    dict
+        For ``tag`` in ``plain``, ``proj``: ``slope_<tag>`` with its interval
+        ``slope_<tag>_lo/_hi``, the same for the loss (``slope_<tag>_loss...``),
+        the floor ``floor_<tag>`` with ``floor_<tag>_lo/_hi``, the mean overlap error
+        at the largest and smallest ``N`` (``err_<tag>_Nmax``, ``err_<tag>_Nmin``);
+        and ``crossover_plain``, the size at which the sampling term of plain
+        descent falls below its floor (``1e9`` when there is no floor).
+    """
+    _require(fits, ("plain", "plain_loss", "proj", "proj_loss"), "fits")
+    _require(floors, ("plain", "proj"), "floors")
+    out = {}
+    for tag, c in (("plain", plain), ("proj", projected)):
+        f, fl, floor = fits[tag], fits[tag + "_loss"], floors[tag]
+        out.update({f"slope_{tag}": f.slope, f"slope_{tag}_lo": f.ci[0], f"slope_{tag}_hi": f.ci[1],
+                    f"slope_{tag}_loss": fl.slope, f"slope_{tag}_loss_lo": fl.ci[0],
+                    f"slope_{tag}_loss_hi": fl.ci[1],
+                    f"floor_{tag}": floor["b"], f"floor_{tag}_lo": floor["b_ci"][0],
+                    f"floor_{tag}_hi": floor["b_ci"][1],
+                    f"err_{tag}_Nmax": np.mean(c.overlap_error[-1]),
+                    f"err_{tag}_Nmin": np.mean(c.overlap_error[0])})
+    out["crossover_plain"] = min(floors["plain"]["crossover_N"], 1e9)  # inf without a floor
+    return out
+
+
+def plot_convergence_study(plain: Convergence, projected: Convergence,
+                           fits: Mapping[str, PowerLaw], floors: Mapping[str, Mapping]):
+    """Chapter 2's convergence figure: error against N, and along training.
+
+    (a) Largest overlap error over training against ``N`` for plain and
+    projected descent, with the projected power law and the plain
+    ``sqrt(a^2 / N + b^2)`` fit; (b) final loss difference against ``N``; (c) the
+    overlap error along training, mean over seeds, one colour per ``N``.
+
+    Parameters
+    ----------
+    plain, projected : Convergence
+        :func:`convergence_study` without and with the projection (same ``Ns``).
+    fits, floors : mapping
+        :func:`convergence_fits`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    if not np.array_equal(plain.Ns, projected.Ns):
+        raise ValueError(f"plain and projected runs have different N: {plain.Ns} vs {projected.Ns}")
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+    Ns = plain.Ns
+    f = floors["plain"]
+
+    def floor_fn(n):
+        return np.sqrt(f["a"] ** 2 / n + f["b"] ** 2)
+
+    plot_convergence(
+        axes[0], Ns, {"gradient descent": plain.overlap_error,
+                      "projected on the Gaussian family": projected.overlap_error},
+        fits={f"fit $N^{{{fits['proj'].slope:.2f}}}$ (projected)": fits["proj"],
+              "fit $\\sqrt{a^2/N + b^2}$ (plain)": floor_fn})
+    axes[0].set_title("(a) max over training of the overlap error")
+    plot_convergence(axes[1], Ns, {"gradient descent": plain.loss_error,
+                                   "projected": projected.loss_error},
+                     ylabel="final loss difference")
+    axes[1].set_title("(b) $|L_N - L_\\mathrm{theory}|$ at the last epoch")
+    ax = axes[2]
+    cols = plt.cm.viridis(np.linspace(0, 0.9, len(Ns)))
+    ep = np.arange(1, plain.error_curves.shape[2])  # epoch 0 is exact (prescribed overlaps)
+    for i, n in enumerate(Ns):
+        ax.plot(ep, plain.error_curves[i, :, 1:].mean(axis=0), color=cols[i], lw=1.6,
+                label=f"N={n}")
+        ax.plot(ep, projected.error_curves[i, :, 1:].mean(axis=0), color=cols[i], lw=1.0,
+                ls="--")
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("overlap error (mean over seeds)")
+    ax.set_title("(c) solid: descent, dashed: projected")
+    ax.legend(fontsize="x-small")
+    return fig
+
+
+def plot_departure_study(conv: Convergence):
+    """Chapter 2's departure figure: update outside the span and closure defect against N.
+
+    (a) :func:`departure` of every vector after training (solid) and at the start
+    (dotted); (b) :func:`closure_defect` of the trained networks and of Gaussian
+    vectors with the same overlaps.
+
+    Parameters
+    ----------
+    conv : Convergence
+        :func:`convergence_study` (plain descent).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    from .plotting import PALETTE
+
+    c, Ns = conv, conv.Ns
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    plot_departure(axes[0], Ns, {f"${n}$": c.departure[:, :, 1, i] for i, n in enumerate("muvz")})
+    for i in range(4):
+        axes[0].plot(Ns, c.departure[:, :, 0, i].mean(axis=1), ":", color=PALETTE[i], lw=1.2)
+    axes[0].set_title("(a) update outside span (dotted: initial)")
+    axes[0].legend(fontsize="small", ncol=4, loc="upper center", bbox_to_anchor=(0.5, 0.93))
+    plot_departure(axes[1], Ns, {"trained vectors": c.closure[:, :, 0],
+                                 "Gaussian vectors, same $S$": c.closure[:, :, 1]},
+                   ylabel="$L_N - L_\\mathrm{theory}(S)$", zero_line=True)
+    axes[1].set_title("(b) closure defect on a held-out batch")
+    return fig
+
+
+def departure_numbers(conv: Convergence) -> dict:
+    """Key numbers of the departure from the Gaussian family (plain descent).
+
+    Parameters
+    ----------
+    conv : Convergence
+        :func:`convergence_study` (plain descent).
+
+    Returns
+    -------
+    dict
+        ``departure_u_final`` and ``departure_u_initial`` (mean fraction of the
+        update of ``u`` outside the span); for the closure defect of the trained
+        networks (``closure_trained``) and of Gaussian vectors with the same
+        overlaps (``closure_gauss``): the mean over all sizes and seeds, its
+        standard deviation (``_sd``), the fraction of negative runs
+        (``_negative``) and the power-law slope of its magnitude with interval
+        (``_slope``, ``_slope_lo``, ``_slope_hi``); ``mardia_final_max``, the
+        largest seed-averaged |Mardia excess| after training in units of its
+        Gaussian sampling spread ``sqrt(8 k (k + 2) / N)``.
+    """
+    c, Ns = conv, conv.Ns
+    k = c.departure.shape[-1]
+    gauss_fit = fit_power_law(Ns, np.abs(c.closure[:, :, 1]))
+    trained_fit = fit_power_law(Ns, np.abs(c.closure[:, :, 0]))
+    return {
+        "departure_u_final": c.departure[:, :, 1, 1].mean(),
+        "departure_u_initial": c.departure[:, :, 0, 1].mean(),
+        "closure_trained": c.closure[:, :, 0].mean(),
+        "closure_trained_sd": c.closure[:, :, 0].std(),
+        "closure_trained_negative": np.mean(c.closure[:, :, 0] < 0),
+        "closure_gauss_negative": np.mean(c.closure[:, :, 1] < 0),
+        "closure_gauss": c.closure[:, :, 1].mean(), "closure_gauss_sd": c.closure[:, :, 1].std(),
+        "closure_gauss_slope": gauss_fit.slope, "closure_gauss_slope_lo": gauss_fit.ci[0],
+        "closure_gauss_slope_hi": gauss_fit.ci[1], "closure_trained_slope": trained_fit.slope,
+        "closure_trained_slope_lo": trained_fit.ci[0],
+        "closure_trained_slope_hi": trained_fit.ci[1],
+        "mardia_final_max": np.max(np.abs(c.mardia[:, :, 1].mean(axis=1))
+                                   / np.sqrt(8 * k * (k + 2) / Ns)),
+    }
+
+
+def _erf_rows(tanh: Convergence, erf: Convergence) -> list[int]:
+    known = [int(n) for n in erf.Ns]
+    missing = [int(n) for n in tanh.Ns if int(n) not in known]
+    if missing:
+        raise ValueError(f"tanh sizes {missing} are not among the erf sizes {known}")
+    if len(tanh.seeds) > len(erf.seeds):
+        raise ValueError(f"the tanh study has {len(tanh.seeds)} seeds, "
+                         f"the erf one only {len(erf.seeds)}")
+    return [known.index(int(n)) for n in tanh.Ns]
+
+
+def plot_tanh_study(tanh: Convergence, erf: Convergence, S0: Overlaps, eta: float):
+    """Chapter 2's tanh figure: overlaps of the largest tanh network, and errors against N.
+
+    (a) Visible overlaps of the tanh network at the largest ``N`` (first seed)
+    with the tanh theory dashed; (b) largest overlap error for tanh and for erf at
+    the same sizes and seeds.
+
+    Parameters
+    ----------
+    tanh, erf : Convergence
+        :func:`convergence_study` with ``phi="tanh"`` and ``"erf"`` (plain
+        descent); every tanh size must be among the erf sizes.
+    S0 : Overlaps
+        The initial overlaps of both studies (names and visible overlaps).
+    eta : float
+        Learning rate (the histories' learning time).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    from .plotting import plot_overlaps
+
+    ct = tanh
+    rows = _erf_rows(ct, erf)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    i_big = len(ct.Ns) - 1
+    time = eta * np.arange(ct.net_loss.shape[-1] + 1)
+    hist_net = History(loss=ct.net_loss[i_big, 0], overlaps=ct.net_overlaps[i_big, 0],
+                       names=S0.names, time=time)
+    hist_th = History(loss=ct.theory_loss[0], overlaps=ct.theory_overlaps[0], names=S0.names,
+                      time=time)
+    plot_overlaps(axes[0], hist_net, S0.visible("tanh"), theory=hist_th, phi="tanh")
+    axes[0].set_title(f"(a) tanh, N = {ct.Ns[i_big]}: network (thick), theory (dashed)")
+    plot_convergence(axes[1], ct.Ns, {"tanh": ct.overlap_error,
+                                      "erf": erf.overlap_error[rows, :len(ct.seeds)]})
+    axes[1].set_title("(b) max overlap error, gradient descent")
+    return fig
+
+
+def tanh_numbers(tanh: Convergence, erf: Convergence) -> dict:
+    """Key numbers of the tanh comparison.
+
+    Parameters
+    ----------
+    tanh, erf : Convergence
+        As in :func:`plot_tanh_study`.
+
+    Returns
+    -------
+    dict
+        Mean largest overlap error at the smallest and largest tanh size for tanh
+        (``tanh_err_small``, ``tanh_err_large``) and erf at the same sizes and
+        seeds (``erf_err_small``, ``erf_err_large``), the sizes ``tanh_N_small``,
+        ``tanh_N_large`` and the theory's final tanh loss ``tanh_loss_final``.
+    """
+    rows = _erf_rows(tanh, erf)
+    erf_same = erf.overlap_error[rows, :len(tanh.seeds)]
+    return {"tanh_err_small": tanh.overlap_error[0].mean(),
+            "tanh_err_large": tanh.overlap_error[-1].mean(),
+            "erf_err_small": erf_same[0].mean(), "erf_err_large": erf_same[-1].mean(),
+            "tanh_N_small": tanh.Ns[0], "tanh_N_large": tanh.Ns[-1],
+            "tanh_loss_final": tanh.theory_loss[0, -1]}
