@@ -34,6 +34,11 @@ history from visible or invisible overlaps with logistic regression.
 the same cached runs as chapter 4 (:func:`figure_settings`, data functions
 :func:`linear_memory_runs`, :func:`adam_memory_runs`, :func:`twin_runs`,
 :func:`twin_decoding`, and ``plot_figure*``); see :mod:`lrtools.figures`.
+
+**Chapter 4's own analyses.** The chapter's key numbers (``*_numbers``), its
+scans (:func:`flow_memory_scans`, :func:`conditions_runs`,
+:func:`network_check_runs`, cached) and its other figures
+(:func:`plot_flow_memory`, :func:`plot_conditions`, :func:`plot_network_check`).
 """
 
 from __future__ import annotations
@@ -111,6 +116,27 @@ __all__ = [
     "figure4_memory",
     "figure9",
     "figure10",
+    "one_step_drift",
+    "linear_memory_numbers",
+    "conserved_drift_numbers",
+    "adam_memory_numbers",
+    "horizontal_span_numbers",
+    "memory_vs_loop_size",
+    "flow_memory_scans",
+    "flow_memory_numbers",
+    "plot_flow_memory",
+    "noise_memory_map",
+    "weight_decay_map",
+    "optimizer_pair",
+    "conditions_runs",
+    "plot_conditions",
+    "conditions_numbers",
+    "twin_numbers",
+    "decoding_numbers",
+    "median_twin_pair",
+    "network_check_runs",
+    "network_check_numbers",
+    "plot_network_check",
     "NAMES",
 ]
 
@@ -1719,3 +1745,772 @@ def figure9(fast: bool = False, progress: bool | None = None):
 def figure10(fast: bool = False, progress: bool | None = None):
     """Paper Figure 10: the A/B history decoded from visible vs invisible overlaps."""
     return plot_figure10(twin_decoding(twin_runs(**figure_settings(fast)["twins"])))
+
+
+# ---------------------------------------------------------------------------
+# chapter 4: the scans behind its own figures, its key numbers and figures
+# ---------------------------------------------------------------------------
+
+
+def one_step_drift(S: Overlaps, task: Task, etas: Sequence[float]) -> np.ndarray:
+    """Largest change of the conserved quantities (:func:`conserved`) in one exact step.
+
+    Parameters
+    ----------
+    S : Overlaps
+        Start (rank 1, linear).
+    task : Task
+        Deterministic task of the step.
+    etas : sequence of float
+        Step sizes.
+
+    Returns
+    -------
+    numpy.ndarray, shape (len(etas),)
+        ``max |Q(S') - Q(S)|`` after one step of the exact overlap map at each ``eta``.
+    """
+    return np.array([np.max(np.abs(conserved(theory.learn(S, task, 1, e).final) - conserved(S)))
+                     for e in etas])
+
+
+def linear_memory_numbers(data: dict) -> dict[str, float]:
+    """Key numbers of the chapter's Figure 3 from :func:`linear_memory_runs`.
+
+    Returns
+    -------
+    dict
+        ``fig3_map_error`` (largest difference between the network's overlaps and the
+        exact map's), ``fig3_function_gap``, ``fig3_visible_gap``,
+        ``fig3_invisible_gap`` (:func:`gaps` between the ends of the first two A
+        phases of the network), ``fig3_loss_A1``, ``fig3_loss_A2`` (their final losses).
+    """
+    runs, sim, exact = data["net_runs"], data["network"], data["exact"]
+    if len(runs) < 3:
+        raise ValueError(f"need at least three phases (A, B, A), got {len(runs)}")
+    g12 = gaps(runs[0].final, runs[2].final)
+    return {"fig3_map_error": np.max(np.abs(sim.overlaps - exact.overlaps)),
+            "fig3_function_gap": g12["function"], "fig3_visible_gap": g12["visible"],
+            "fig3_invisible_gap": g12["invisible"], "fig3_loss_A1": runs[0].loss[-1],
+            "fig3_loss_A2": runs[2].loss[-1]}
+
+
+def conserved_drift_numbers(data: dict) -> dict[str, float]:
+    """Drift of ``K`` and of the conserved quantities in Figure 3 (:func:`linear_memory_runs`).
+
+    The clean part is every epoch up to the end of the fourth phase (the last one has
+    target noise).
+
+    Returns
+    -------
+    dict
+        ``K_scale`` (largest of the shown entries of ``K`` at the start),
+        ``K_drift_clean`` and ``K_drift_noise`` (their largest change over the clean
+        phases and over the noisy phase, relative to ``K_scale``), ``Q_drift_clean``
+        and ``Q_drift_noise`` (the same for :func:`conserved`, absolute).
+    """
+    K, k_epochs, Q, bounds = data["K"], data["k_epochs"], data["Q"], data["bounds"]
+    if len(bounds) < 6:
+        raise ValueError(f"need five phases (four clean, one noisy), got {len(bounds) - 1}")
+    K0 = np.max(np.abs(K[0]))
+    clean = k_epochs <= bounds[4]
+    Qd = np.max(np.abs(Q - Q[0]), axis=1)
+    return {"K_scale": K0,
+            "K_drift_clean": np.max(np.abs(K[clean] - K[0])) / K0,
+            "K_drift_noise": np.max(np.abs(K[~clean] - K[clean][-1])) / K0,
+            "Q_drift_clean": Qd[bounds[4]],
+            "Q_drift_noise": np.max(np.abs(Q[-1] - Q[bounds[4]]))}
+
+
+def adam_memory_numbers(data: dict) -> dict[str, float]:
+    """Key numbers of Figure 7 from :func:`adam_memory_runs`: gaps between the A phases.
+
+    Returns
+    -------
+    dict
+        ``adam_function_gap``, ``adam_visible_gap``, ``adam_invisible_gap``: the
+        largest :func:`gaps` between the end of the first A phase and the ends of the
+        later ones under Adam; ``gd7_invisible_gap``: the same for gradient descent;
+        ``adam_Q_drift``, ``gd7_Q_drift``: final change of :func:`conserved` from the
+        start; ``adam_loss``: the largest final loss of the A phases under Adam.
+    """
+    adam_runs, gd_runs, S0 = data["adam_runs"], data["gd_runs"], data["S0"]
+    if len(adam_runs) != 5 or len(gd_runs) != 5:
+        raise ValueError("need five phases (A, B, A, B, A) for both optimisers")
+    ends = [adam_runs[i].final for i in (0, 2, 4)]
+    gd_ends = [gd_runs[i].final for i in (0, 2, 4)]
+    g_adam = [gaps(ends[0], e) for e in ends[1:]]
+    g_gd = [gaps(gd_ends[0], e) for e in gd_ends[1:]]
+    return {
+        "adam_function_gap": max(g["function"] for g in g_adam),
+        "adam_visible_gap": max(g["visible"] for g in g_adam),
+        "adam_invisible_gap": max(g["invisible"] for g in g_adam),
+        "gd7_invisible_gap": max(g["invisible"] for g in g_gd),
+        "adam_Q_drift": np.max(np.abs(conserved(data["adam"])[-1] - conserved(S0))),
+        "gd7_Q_drift": np.max(np.abs(conserved(data["gd"])[-1] - conserved(S0))),
+        "adam_loss": max(adam_runs[i].loss[-1] for i in (0, 2, 4)),
+    }
+
+
+def horizontal_span_numbers(span: dict, rel: float = 1e-8) -> dict[str, float]:
+    """Ranks of :func:`horizontal_span`'s fields and brackets, and the dimension of the level set.
+
+    Parameters
+    ----------
+    span : dict
+        From :func:`horizontal_span`.
+    rel : float
+        A singular value counts if it exceeds ``rel`` times the largest.
+
+    Returns
+    -------
+    dict
+        ``level_set_dim``, ``fields_rank``, ``brackets_rank`` and
+        ``bracket_sv_theta2`` (fifth singular value of fields and brackets relative to
+        the first).
+    """
+    f, b = np.asarray(span["fields"]), np.asarray(span["brackets"])
+    if len(b) < 5:
+        raise ValueError(f"need the 6 singular values of fields and brackets, got {len(b)}")
+    return {"level_set_dim": span["level_set_dim"],
+            "fields_rank": int(np.sum(f > rel * f[0])),
+            "brackets_rank": int(np.sum(b > rel * b[0])),
+            "bracket_sv_theta2": b[4] / b[0]}
+
+
+def memory_vs_loop_size(
+    start: Overlaps,
+    dcs: Sequence[float],
+    *,
+    c_A: float = 0.2,
+    eta: float = 5e-3,
+    flow_epochs: int = 2000,
+    flow_eta: float = 1e-2,
+    gd_epochs: int = 4000,
+) -> dict[str, np.ndarray]:
+    """Memory of A, B, A against A, A, A as a function of the loop size ``c_B - c_A``.
+
+    For each ``dc`` the history pair (:func:`history_pair`) with ``c = (c_A, c_A +
+    dc)`` runs under the gradient flow (three phases of learning time ``flow_eta *
+    flow_epochs``) and under the exact map (``gd_epochs`` per phase at ``eta``).
+
+    Returns
+    -------
+    dict
+        ``flow``, ``gd``: the Frobenius norm of the difference of the two final
+        overlap matrices (all overlaps), each ``(len(dcs),)``.
+    """
+    if any(dc <= 0 for dc in dcs):
+        raise ValueError(f"loop sizes must be positive, got {list(dcs)}")
+    out = {"flow": [], "gd": []}
+    for dc in dcs:
+        r = history_pair(start, epochs=[flow_epochs] * 3, c=(c_A, c_A + dc), eta=flow_eta,
+                         mode="flow")
+        out["flow"].append(np.linalg.norm(r["aba"] - r["aaa"]))
+        r = history_pair(start, epochs=[gd_epochs] * 3, c=(c_A, c_A + dc), eta=eta)
+        out["gd"].append(np.linalg.norm(r["aba"] - r["aaa"]))
+    return {k: np.array(v) for k, v in out.items()}
+
+
+def flow_memory_scans(
+    S: Overlaps,
+    *,
+    etas: Sequence[float],
+    n_unit: int,
+    n_broad: int,
+    dcs: Sequence[float],
+    c_A: float = 0.2,
+    eta: float = 5e-3,
+    seed: int = 0,
+    N_unit: int = 500,
+) -> dict:
+    """The three scans of "Does gradient flow remember?" (chapter 4), cached.
+
+    (i) :func:`memory_vs_eta` from ``S`` (entry ``"ch4-eta-scan"``); (ii)
+    :func:`flow_memory` from ``n_unit`` unit-norm random networks
+    (:meth:`LowRankRNN.random` with ``N_unit`` neurons, seeds ``1..n_unit``) and
+    ``n_broad`` broad starts (:func:`random_overlaps`, seed ``[seed, 5]``) (entry
+    ``"ch4-flow-starts"``); (iii) :func:`memory_vs_loop_size` from the first broad
+    start (entry ``"ch4-dc-scan"``).
+
+    Returns
+    -------
+    dict
+        ``eta_scan``, ``flows``, ``dc_scan`` (the three results), ``starts``
+        ``(n_unit + n_broad, 4, 4)``, and the settings ``etas``, ``dcs``, ``n_unit``,
+        ``eta``.
+    """
+    from .cache import cached
+
+    if n_unit < 1 or n_broad < 1:
+        raise ValueError("need at least one unit-norm and one broad start")
+    eta_scan = cached("ch4-eta-scan", {"S": S.matrix, "etas": etas},
+                      lambda: memory_vs_eta(S, etas))
+    unit_starts = np.array([LowRankRNN.random(N_unit, 1, seed=s).overlaps().matrix
+                            for s in range(1, n_unit + 1)])
+    broad_starts = random_overlaps(n_broad, [seed, 5])
+    starts = np.concatenate([unit_starts, broad_starts])
+    flows = cached("ch4-flow-starts", {"starts": starts}, lambda: flow_memory(starts))
+    S_broad = Overlaps(broad_starts[0], NAMES)
+    dc_scan = cached("ch4-dc-scan", {"S": S_broad.matrix, "dcs": dcs},
+                     lambda: memory_vs_loop_size(S_broad, dcs, c_A=c_A, eta=eta))
+    return {"eta_scan": eta_scan, "flows": flows, "dc_scan": dc_scan, "starts": starts,
+            "etas": etas, "dcs": dcs, "n_unit": n_unit, "eta": eta}
+
+
+def _gd_flow_deviation(eta_scan: dict) -> np.ndarray:
+    # distance of the gradient-descent end state (A, B, A) from the flow's, per eta
+    return np.max(np.abs(eta_scan["aba"] - eta_scan["flow_aba"]), axis=(1, 2))
+
+
+def flow_memory_numbers(scans: dict, *, eta_fit_max: float = 5e-3,
+                        dc_fit_max: float = 0.1) -> dict[str, float]:
+    """Key numbers of the flow-memory scans (:func:`flow_memory_scans`).
+
+    Parameters
+    ----------
+    scans : dict
+        From :func:`flow_memory_scans`; its ``eta`` (the paper's step size) must be
+        one of its ``etas``.
+    eta_fit_max : float
+        Step sizes up to this enter the slope of the GD-minus-flow deviation.
+    dc_fit_max : float
+        Loop sizes up to this (small loops, the asymptotic regime) enter the slopes
+        of the memory against ``c_B - c_A``.
+
+    Returns
+    -------
+    dict
+        ``flow_memory_theta2``, ``flow_function_theta2`` (the flow's gaps),
+        ``gd_memory_theta2`` (GD's invisible gap at ``eta``), ``gd_flow_ratio``,
+        ``dev_slope`` (log-log slope of GD minus flow against ``eta``),
+        ``flow_unit_median``, ``flow_broad_median``, ``flow_broad_min``,
+        ``flow_max_conserved_drift``, ``flow_max_function``, ``flow_max_loss`` (flow
+        from many starts), ``dc_slope_flow``, ``dc_slope_gd`` (log-log slopes against
+        the loop size) and ``n_starts``.
+    """
+    eta_scan, flows, dc_scan = scans["eta_scan"], scans["flows"], scans["dc_scan"]
+    etas, dcs, n_unit = scans["etas"], scans["dcs"], scans["n_unit"]
+    if scans["eta"] not in list(etas):
+        raise ValueError(f"eta = {scans['eta']:g} is not among the scanned step sizes {etas}")
+    dev = _gd_flow_deviation(eta_scan)
+    small_dc = np.asarray(dcs) <= dc_fit_max
+    small = np.asarray(etas) <= eta_fit_max
+    i_eta = list(etas).index(scans["eta"])
+    return {
+        "flow_memory_theta2": float(eta_scan["flow_invisible"]),
+        "flow_function_theta2": float(eta_scan["flow_function"]),
+        "gd_memory_theta2": eta_scan["invisible"][i_eta],
+        "gd_flow_ratio": eta_scan["invisible"][i_eta] / float(eta_scan["flow_invisible"]),
+        "dev_slope": np.polyfit(np.log(np.asarray(etas)[small]), np.log(dev[small]), 1)[0],
+        "flow_unit_median": np.median(flows["invisible"][:n_unit]),
+        "flow_broad_median": np.median(flows["invisible"][n_unit:]),
+        "flow_broad_min": np.min(flows["invisible"][n_unit:]),
+        "flow_max_conserved_drift": np.max(flows["conserved_drift"]),
+        "flow_max_function": np.max(flows["function"]),
+        "flow_max_loss": np.max(flows["loss"]),
+        "dc_slope_flow": np.polyfit(np.log(dcs)[small_dc], np.log(dc_scan["flow"])[small_dc],
+                                    1)[0],
+        "dc_slope_gd": np.polyfit(np.log(dcs)[small_dc], np.log(dc_scan["gd"])[small_dc], 1)[0],
+        "n_starts": len(scans["starts"]),
+    }
+
+
+def plot_flow_memory(scans: dict):
+    """Figure "flow memory" of chapter 4 from :func:`flow_memory_scans`: three panels.
+
+    (a) Invisible gap of A, B, A vs A, A, A from ``theta_2`` against the step size,
+    the flow's value and GD minus flow; (b) the flow's memory from many starts
+    against the fifth singular value of fields and brackets; (c) flow and GD memory
+    against the loop size.
+    """
+    import matplotlib.pyplot as plt
+
+    from .plotting import PALETTE
+
+    eta_scan, flows, dc_scan = scans["eta_scan"], scans["flows"], scans["dc_scan"]
+    etas, dcs, n_unit = scans["etas"], scans["dcs"], scans["n_unit"]
+    dev = _gd_flow_deviation(eta_scan)
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.8))
+    ax = axes[0]
+    ax.loglog(etas, eta_scan["invisible"], "o-", color=PALETTE[3], label="GD (exact map)")
+    ax.axhline(float(eta_scan["flow_invisible"]), color="0.2", ls="--", lw=1.2,
+               label="gradient flow")
+    ax.loglog(etas, dev, "s:", color=PALETTE[0], ms=4, label="GD minus flow (end state)")
+    ax.set_xticks(etas, [f"{e:g}" for e in etas], rotation=30)
+    ax.minorticks_off()
+    ax.set(xlabel=r"step size $\eta$", ylabel="invisible gap, A,B,A vs A,A,A",
+           title=r"a  $\theta_2$: memory vs step size")
+    ax.legend(fontsize="x-small")
+    ax = axes[1]
+    ax.loglog(flows["bracket_sv"][:n_unit], flows["invisible"][:n_unit], "o", color=PALETTE[0],
+              label="unit-norm random starts")
+    ax.loglog(flows["bracket_sv"][n_unit:], flows["invisible"][n_unit:], "D", color=PALETTE[3],
+              label="broad random starts")
+    ax.set(xlabel="5th singular value of fields + brackets", ylabel="invisible gap (flow)",
+           title="b  exact flow, many starts")
+    ax.legend(fontsize="x-small")
+    ax = axes[2]
+    ax.loglog(dcs, dc_scan["flow"], "o-", color="0.2", label="gradient flow")
+    ax.loglog(dcs, dc_scan["gd"], "s-", color=PALETTE[3],
+              label=rf"GD, $\eta$ = {_sci(scans['eta'])}")
+    ax.set_xticks(dcs, [f"{d:g}" for d in dcs])
+    ax.minorticks_off()
+    ax.set(xlabel=r"$c_B - c_A$", ylabel=r"$\|S_{ABA} - S_{AAA}\|$",
+           title="c  memory vs loop size")
+    ax.legend(fontsize="x-small")
+    return fig
+
+
+def noise_memory_map(
+    start: Overlaps,
+    control_end: Overlaps | np.ndarray,
+    target_stds: Sequence[float],
+    weight_stds: Sequence[float],
+    *,
+    N: int,
+    eta: float = 5e-3,
+    seed: int = 0,
+) -> dict[str, np.ndarray]:
+    """Memory and noise floor under target noise and under weight noise (chapter 4, panel b).
+
+    Target noise: :func:`memory_vs_noise` from ``start`` (exact map, A, B, A vs A, A,
+    A). Weight noise: a network of ``N`` neurons with the overlaps ``control_end``
+    (e.g. the end of A, A, A) runs B, A vs A, A (1000 epochs each), and the same
+    two histories without noise (exact map).
+
+    Returns
+    -------
+    dict
+        The results of :func:`memory_vs_noise` under the prefixes ``target/`` and
+        ``weight/``, and ``weight/invisible0`` (the noise-free memory).
+    """
+    out = {f"target/{k}": v for k, v in memory_vs_noise(start, target_stds, eta=eta).items()}
+    M = control_end.matrix if isinstance(control_end, Overlaps) else control_end
+    netA = LowRankRNN.from_overlaps(Overlaps(M, NAMES), N=N, seed=seed)
+    out.update({f"weight/{k}": v for k, v in memory_vs_noise(
+        netA, weight_stds, kind="weight", epochs=(1000, 1000), eta=eta).items()})
+    # the same two histories without noise (exact map)
+    r = history_pair(netA.overlaps(), epochs=(1000, 1000), eta=eta)
+    out["weight/invisible0"] = np.array(r["invisible"])
+    return out
+
+
+def weight_decay_map(
+    pair: dict, task: Task, wds: Sequence[float], eta: float = 5e-3, e_foldings: float = 8.0
+) -> dict[str, np.ndarray]:
+    """Memory of a history pair under weight decay (:func:`decay_under_weight_decay`).
+
+    Each weight decay ``w`` runs for ``e_foldings`` e-foldings at the predicted rate
+    ``2 eta w`` per epoch, recording about 200 points.
+
+    Parameters
+    ----------
+    pair : dict
+        From :func:`history_pair` (its ``aba`` and ``aaa`` overlaps).
+
+    Returns
+    -------
+    dict
+        The results of :func:`decay_under_weight_decay` under the prefixes ``"{w}/"``.
+    """
+    if any(w <= 0 for w in wds):
+        raise ValueError(f"weight decays must be positive, got {list(wds)}")
+    out = {}
+    for w in wds:
+        n = int(round(e_foldings / (2 * eta * w)))  # e-foldings at the predicted rate
+        d = decay_under_weight_decay(Overlaps(pair["aba"]), Overlaps(pair["aaa"]),
+                                     task, eta, w, n, record_every=max(n // 200, 1))
+        out.update({f"{w}/{k}": v for k, v in d.items()})
+    return out
+
+
+def optimizer_pair(
+    start: Overlaps,
+    *,
+    N: int,
+    epochs: Sequence[int] = (3000, 1000, 1000),
+    eta: float = 5e-3,
+    lr: float = 1e-3,
+    seed: int = 0,
+) -> dict[str, np.ndarray]:
+    """A, B, A vs A, A, A under Adam (network of ``N`` neurons) and gradient descent (exact map).
+
+    Returns
+    -------
+    dict
+        ``adam/invisible``, ``adam/visible``, ``adam/function`` and the same under
+        ``gd/`` (:func:`history_pair` gaps).
+    """
+    net = LowRankRNN.from_overlaps(start, N=N, seed=seed)
+    adam = history_pair(net, epochs=epochs, eta=lr, optimizer="adam")
+    gd = history_pair(net.overlaps(), epochs=epochs, eta=eta)  # exact map
+    return {f"{o}/{k}": np.asarray(r[k]) for o, r in (("adam", adam), ("gd", gd))
+            for k in ("invisible", "visible", "function")}
+
+
+def conditions_runs(
+    S: Overlaps,
+    task: Task,
+    *,
+    target_stds: Sequence[float],
+    weight_stds: Sequence[float],
+    N_noise: int,
+    wds: Sequence[float],
+    pair_epochs: Sequence[int],
+    eta: float = 5e-3,
+    seed: int = 0,
+) -> dict:
+    """The runs of chapter 4's conditions map, cached.
+
+    The history pair A, B, A vs A, A, A from ``S`` (:func:`history_pair`, entry
+    ``"ch4-pair"``), its memory under noise (:func:`noise_memory_map`, ``"ch4-noise"``)
+    and under weight decay (:func:`weight_decay_map` on ``task``, ``"ch4-decay"``), and
+    Adam against gradient descent (:func:`optimizer_pair`, ``"ch4-adam-vs-gd"``).
+
+    Returns
+    -------
+    dict
+        ``pair``, ``noise``, ``decay``, ``optim`` (the four results) and the settings
+        ``wds`` and ``N_noise``.
+    """
+    from .cache import cached
+
+    pair = cached("ch4-pair", {"S": S.matrix}, lambda: history_pair(S, eta=eta))
+    noise = cached("ch4-noise", {"S": S.matrix, "t": target_stds, "w": weight_stds,
+                                 "N": N_noise},
+                   lambda: noise_memory_map(S, pair["aaa"], target_stds, weight_stds,
+                                            N=N_noise, eta=eta, seed=seed))
+    decay = cached("ch4-decay", {"S": S.matrix, "wds": wds},
+                   lambda: weight_decay_map(pair, task, wds, eta))
+    optim = cached("ch4-adam-vs-gd", {"S": S.matrix, "N": N_noise, "epochs": pair_epochs},
+                   lambda: optimizer_pair(S, N=N_noise, epochs=pair_epochs, eta=eta, seed=seed))
+    return {"pair": pair, "noise": noise, "decay": decay, "optim": optim, "wds": wds,
+            "N_noise": N_noise}
+
+
+def plot_conditions(scans: dict, cond: dict):
+    """Chapter 4's conditions map: step size, noise, weight decay, optimiser (four panels).
+
+    Parameters
+    ----------
+    scans : dict
+        From :func:`flow_memory_scans` (panel a: its ``eta_scan``).
+    cond : dict
+        From :func:`conditions_runs`.
+    """
+    import matplotlib.pyplot as plt
+
+    from .plotting import PALETTE
+
+    eta_scan, etas = scans["eta_scan"], scans["etas"]
+    noise_map, decay, optim, wds = cond["noise"], cond["decay"], cond["optim"], cond["wds"]
+    fig, axes = plt.subplots(1, 4, figsize=(15, 3.7))
+    ax = axes[0]
+    ax.loglog(etas, eta_scan["invisible"], "o-", color=PALETTE[3], label="GD")
+    ax.axhline(float(eta_scan["flow_invisible"]), color="0.2", ls="--", lw=1.2, label="flow")
+    ax.set_xticks(etas, [f"{e:g}" for e in etas], rotation=30)
+    ax.minorticks_off()
+    ax.set(xlabel=r"step size $\eta$", ylabel="memory (invisible gap)", title="a  step size")
+    ax.legend(fontsize="x-small")
+    ax = axes[1]
+    ts = noise_map["target/std"][1:]
+    ax.loglog(ts, noise_map["target/invisible"][1:], "o-", color=PALETTE[3],
+              label="target noise: A,B,A vs A,A,A")
+    ax.loglog(ts, noise_map["target/floor_invisible"][1:], "o:", color=PALETTE[3], alpha=0.6,
+              label="target noise: floor (A,A,A twice)")
+    ws = noise_map["weight/std"]
+    ax.loglog(ws, noise_map["weight/invisible"], "s-", color=PALETTE[0],
+              label="weight noise: B,A vs A,A")
+    ax.loglog(ws, noise_map["weight/floor_invisible"], "s:", color=PALETTE[0], alpha=0.6,
+              label="weight noise: floor")
+    ax.axhline(noise_map["target/invisible"][0], color="0.2", ls="--", lw=1.0,
+               label="no noise (A,B,A)")
+    ax.set(xlabel="noise standard deviation", ylabel="invisible gap", title="b  noise")
+    ax.legend(fontsize="xx-small")
+    ax = axes[2]
+    for i, w in enumerate(wds):
+        ep, m = decay[f"{w}/epoch"], decay[f"{w}/invisible"]
+        ax.semilogy(ep, m, color=PALETTE[i], lw=1.6, label=f"wd = {w:g}")
+        ax.semilogy(ep, m[-1] * np.exp(float(decay[f"{w}/predicted_rate"]) * (ep[-1] - ep)),
+                    color=PALETTE[i], ls="--", lw=0.9)
+    ax.set(xlabel="epochs with weight decay", ylabel="invisible gap",
+           title="c  weight decay (dashed: rate $2\\eta w$)")
+    ax.legend(fontsize="x-small")
+    ax = axes[3]
+    x = np.arange(3)
+    for j, (o, lab) in enumerate((("gd", rf"GD, $\eta$ = {_sci(scans['eta'])}"),
+                                  ("adam", "Adam, lr 1e-3"))):
+        vals = [float(optim[f"{o}/{k}"]) for k in ("function", "visible", "invisible")]
+        ax.bar(x + 0.2 * (2 * j - 1), vals, 0.4, color=PALETTE[j], label=lab)
+    ax.set_xticks(x, ["output", "visible", "invisible"])
+    ax.set(yscale="log", ylabel="gap, A,B,A vs A,A,A", title="d  optimiser")
+    ax.legend(fontsize="x-small")
+    return fig
+
+
+def conditions_numbers(cond: dict, *, noise_std: float = 0.1) -> dict[str, float]:
+    """Key numbers of chapter 4's conditions map from :func:`conditions_runs`.
+
+    Parameters
+    ----------
+    cond : dict
+        From :func:`conditions_runs`; its target noise levels start with 0 and
+        include ``noise_std``.
+    noise_std : float
+        The target noise level of ``noise_memory_01`` and ``noise_floor_01``.
+
+    Returns
+    -------
+    dict
+        Target noise: ``noise_memory_01``, ``noise_floor_01`` (at ``noise_std``),
+        ``noise_memory_001``, ``noise_floor_001`` (second level), ``noise_memory_0``
+        (no noise); weight noise: ``wnoise_memory``, ``wnoise_floor``, ``wnoise_std``
+        (largest level), ``wnoise_memory_0``; weight decay: ``wd_rate_ratio_min``,
+        ``wd_rate_ratio_max``, ``wd_rate_ratio_small``, ``wd_rate_ratio_large``
+        (fitted late-time rate over the predicted one), ``wd_small``, ``wd_large``,
+        ``wd_min_norm_gap``; optimiser: ``adam_pair_invisible``,
+        ``gd_pair_invisible``, ``adam_pair_function``; and ``N_noise``.
+    """
+    noise_map, decay, optim, wds = cond["noise"], cond["decay"], cond["optim"], cond["wds"]
+    stds = list(noise_map["target/std"])
+    if noise_std not in stds or stds[0] != 0.0:
+        raise ValueError(f"target noise levels {stds} must start with 0 and include {noise_std}")
+    fitted = {}
+    for w in wds:
+        ep, m = decay[f"{w}/epoch"], decay[f"{w}/invisible"]
+        late = ep >= ep[-1] / 2
+        fitted[w] = fit_rate(ep[late], m[late]) / float(decay[f"{w}/predicted_rate"])
+    ti = stds.index(noise_std)
+    return {
+        "noise_memory_01": noise_map["target/invisible"][ti],
+        "noise_floor_01": noise_map["target/floor_invisible"][ti],
+        "noise_memory_001": noise_map["target/invisible"][1],
+        "noise_floor_001": noise_map["target/floor_invisible"][1],
+        "noise_memory_0": noise_map["target/invisible"][0],
+        "wnoise_memory": noise_map["weight/invisible"][-1],
+        "wnoise_floor": noise_map["weight/floor_invisible"][-1],
+        "wnoise_std": noise_map["weight/std"][-1],
+        "wnoise_memory_0": float(noise_map["weight/invisible0"]),
+        "wd_rate_ratio_min": min(fitted.values()), "wd_rate_ratio_max": max(fitted.values()),
+        "wd_small": wds[0], "wd_large": wds[-1],
+        "wd_rate_ratio_small": fitted[wds[0]], "wd_rate_ratio_large": fitted[wds[-1]],
+        "wd_min_norm_gap": max(float(decay[f"{w}/min_norm_gap"]) for w in wds[1:]),
+        "adam_pair_invisible": float(optim["adam/invisible"]),
+        "gd_pair_invisible": float(optim["gd/invisible"]),
+        "adam_pair_function": float(optim["adam/function"]), "N_noise": cond["N_noise"],
+    }
+
+
+def twin_numbers(data: dict, eta_c: float = 1e-3, paper_time: float = 30.0) -> dict[str, float]:
+    """Key numbers of the nonlinear twins (:func:`twin_runs`).
+
+    Parameters
+    ----------
+    data : dict
+        From :func:`twin_runs` / :func:`twin_experiment`.
+    eta_c : float
+        Learning rate of phase C in ``data``.
+    paper_time : float
+        Learning time of C in the paper (``vis_dist_30`` is the visible distance then,
+        or at the end if C is shorter).
+
+    Returns
+    -------
+    dict
+        ``n_pairs``, ``epochs_ab``, ``epochs_c``, ``eta_c``, ``tau_c``; twin distances
+        (:func:`twin_distances`, mean and sd over pairs) ``vis_dist_ab``,
+        ``inv_dist_ab`` (end of A/B), ``vis_dist_c``, ``inv_dist_c``, ``vis_dist_c_sd``,
+        ``inv_dist_c_sd`` (end of C), ``vis_dist_30``; losses ``loss_c_max`` (largest
+        over networks of the mean of the last 100 epochs), ``loss_c_start``; balance
+        (:func:`balance`) ``balance_twin_gap``, ``balance_start_drift``; mean twin gaps
+        ``vv_gap``, ``uu_gap``, ``zz_gap``; ``zz_B_larger`` (fraction of pairs whose B
+        twin has the larger ``sigma_zz``).
+    """
+    if eta_c <= 0:
+        raise ValueError(f"eta_c must be positive, got {eta_c}")
+    n_pairs = data["start"].shape[0]
+    dist = twin_distances(data)
+    e_ab = int(data["ab_epoch"][-1])
+    i_ab = int(np.searchsorted(dist["epoch"], e_ab))
+    i_30 = int(np.searchsorted(dist["epoch"], e_ab + round(paper_time / eta_c)))
+    final = data["c"][-1]  # (pairs, 2, 4, 4)
+    bal = balance(final)  # (pairs, 2)
+    return {
+        "n_pairs": n_pairs, "epochs_ab": e_ab, "epochs_c": int(data["c_epoch"][-1]),
+        "eta_c": eta_c, "tau_c": eta_c * int(data["c_epoch"][-1]),
+        "vis_dist_ab": dist["visible"][i_ab].mean(), "inv_dist_ab": dist["invisible"][i_ab].mean(),
+        "vis_dist_c": dist["visible"][-1].mean(), "inv_dist_c": dist["invisible"][-1].mean(),
+        "vis_dist_c_sd": dist["visible"][-1].std(), "inv_dist_c_sd": dist["invisible"][-1].std(),
+        "vis_dist_30": dist["visible"][min(i_30, len(dist["epoch"]) - 1)].mean(),
+        "loss_c_max": data["c_loss"][-100:].mean(axis=0).max(),
+        "loss_c_start": data["c_loss"][:10].mean(),
+        "balance_twin_gap": np.max(np.abs(bal[:, 0] - bal[:, 1])),
+        "balance_start_drift": np.max(np.abs(bal - balance(data["start"])[:, None])),
+        "vv_gap": np.mean(np.abs(final[:, 0, 2, 2] - final[:, 1, 2, 2])),
+        "uu_gap": np.mean(np.abs(final[:, 0, 1, 1] - final[:, 1, 1, 1])),
+        "zz_gap": np.mean(np.abs(final[:, 0, 3, 3] - final[:, 1, 3, 3])),
+        "zz_B_larger": np.mean(final[:, 1, 3, 3] > final[:, 0, 3, 3]),
+    }
+
+
+def decoding_numbers(acc: dict) -> dict[str, float]:
+    """Mean and sd over splits of every decoding accuracy of :func:`twin_decoding`.
+
+    Parameters
+    ----------
+    acc : dict
+        ``{(stage, features, noise): accuracies}`` (``twin_decoding(...)["acc"]``).
+
+    Returns
+    -------
+    dict
+        ``acc_<stage>_<features>_<noise>`` (mean) and the same name with ``_sd``:
+        spaces become ``_``, ``" / "`` and dots are dropped, so ``("after A / B",
+        "visible", 0.3)`` gives ``acc_after_AB_visible_03``.
+    """
+    out = {}
+    for k, v in acc.items():
+        key = f"acc_{k[0].replace(' / ', '').replace(' ', '_')}_{k[1]}_{k[2]:g}".replace(".", "")
+        v = np.asarray(v)
+        if v.size == 0:
+            raise ValueError(f"no accuracies for {k}")
+        out[key] = v.mean()
+        out[key + "_sd"] = v.std()
+    return out
+
+
+def median_twin_pair(data: dict) -> int:
+    """Index of the twin pair whose final invisible distance is the median over pairs.
+
+    With an even number of pairs, the upper of the two middle ones.
+    """
+    dist = twin_distances(data)
+    return int(np.argsort(dist["invisible"][-1])[data["start"].shape[0] // 2])
+
+
+def network_check_runs(
+    twins: np.ndarray,
+    Ns: Sequence[int],
+    *,
+    seed: int = 0,
+    epochs: int = 200,
+    eta: float = 0.1,
+    batch_size: int = 10,
+) -> dict:
+    """:func:`network_twin_check` at several ``N``, cached (entry ``"ch4-network-check"``).
+
+    Returns
+    -------
+    dict
+        Histories: ``("net_A", N)``, ``("net_B", N)`` for every ``N`` in ``Ns``, and
+        ``"th_A"``, ``"th_B"`` (the reduced theory, the same at every ``N``).
+    """
+    from .cache import cached
+
+    if len(Ns) == 0:
+        raise ValueError("need at least one network size")
+    H = {}
+    for Nc in Ns:
+        params = dict(twins=twins, seed=seed, N=Nc, epochs=epochs, eta=eta, batch_size=batch_size)
+        chk = cached("ch4-network-check", params, lambda p=params: network_twin_check(**p))
+        H.update({(k, Nc): History.from_arrays(chk, f"{k}/") for k in ("net_A", "net_B")})
+        H.update({k: History.from_arrays(chk, f"{k}/") for k in ("th_A", "th_B")})
+    return H
+
+
+def _network_check_gaps(H: dict, Ns: Sequence[int]) -> dict:
+    # twin gaps (visible, invisible) over task C: per network size and for the theory ("th")
+    runs_c = {Nc: (H[("net_A", Nc)], H[("net_B", Nc)]) for Nc in Ns}
+    runs_c["th"] = (H["th_A"], H["th_B"])
+    gap = {}
+    for src, (hA, hB) in runs_c.items():
+        g = gap_series(hA, hB, "erf")
+        gap.update({(src, kind): g[kind] for kind in g})
+    return gap
+
+
+def network_check_numbers(
+    H: dict, Ns: Sequence[int], *, epochs: int, eta: float, batch_size: int
+) -> dict[str, float]:
+    """Key numbers of the N-dimensional check of task C (:func:`network_check_runs`).
+
+    Parameters
+    ----------
+    H : dict
+        From :func:`network_check_runs`.
+    Ns : sequence of int
+        Its two network sizes, small then large.
+    epochs, eta, batch_size
+        Its settings (reported as ``check_epochs``, ``check_eta``, ``check_batch``).
+
+    Returns
+    -------
+    dict
+        ``check_N1``, ``check_N2``, ``check_batch``, ``check_epochs``, ``check_eta``,
+        ``check_tau``; the network's distance from the theory ``check_vis_err1``,
+        ``check_vis_err2``, ``check_inv_err1``, ``check_inv_err2``; twin gaps
+        ``check_vis_0``, ``check_inv_0`` (start), ``check_vis_net``,
+        ``check_vis_th``, ``check_inv_net``, ``check_inv_net1``, ``check_inv_th``
+        (end); the part of ``z`` outside span{m, u, v} (:func:`outside_span`) in the
+        twin where it grows most, ``check_zperp_start``, ``check_zperp_net``,
+        ``check_zperp_th``; ``check_zz_excess`` (network minus theory ``sigma_zz``)
+        and ``check_loss`` (mean batch loss of the last 20 epochs, larger twin).
+    """
+    if len(Ns) != 2:
+        raise ValueError(f"need two network sizes, got {list(Ns)}")
+    N1, N2 = Ns
+    gap = _network_check_gaps(H, Ns)
+    err = {Nc: {kind: max(gaps(H[(f"net_{t}", Nc)].final, H[f"th_{t}"].final, "erf")[kind]
+                          for t in ("A", "B")) for kind in ("visible", "invisible")}
+           for Nc in Ns}
+    zperp = {t: (outside_span(H[(f"net_{t}", N2)].final), outside_span(H[f"th_{t}"].final))
+             for t in ("A", "B")}
+    t_max_perp = max(zperp, key=lambda t: zperp[t][0])  # the twin where it grows most
+    zz_excess = {t: H[(f"net_{t}", N2)].final["zz"] - H[f"th_{t}"].final["zz"] for t in ("A", "B")}
+    return {
+        "check_N1": N1, "check_N2": N2, "check_batch": batch_size, "check_epochs": epochs,
+        "check_eta": eta, "check_tau": eta * epochs,
+        "check_vis_err1": err[N1]["visible"], "check_vis_err2": err[N2]["visible"],
+        "check_inv_err1": err[N1]["invisible"], "check_inv_err2": err[N2]["invisible"],
+        "check_vis_0": gap[("th", "visible")][0], "check_inv_0": gap[("th", "invisible")][0],
+        "check_vis_net": gap[(N2, "visible")][-1], "check_vis_th": gap[("th", "visible")][-1],
+        "check_inv_net": gap[(N2, "invisible")][-1], "check_inv_net1": gap[(N1, "invisible")][-1],
+        "check_inv_th": gap[("th", "invisible")][-1],
+        "check_zperp_start": outside_span(H[f"th_{t_max_perp}"].initial),
+        "check_zperp_net": zperp[t_max_perp][0], "check_zperp_th": zperp[t_max_perp][1],
+        "check_zz_excess": max(zz_excess.values()),
+        "check_loss": max(H[("net_A", N2)].loss[-20:].mean(), H[("net_B", N2)].loss[-20:].mean()),
+    }
+
+
+def plot_network_check(H: dict, Ns: Sequence[int]):
+    """The N-dimensional check of task C (:func:`network_check_runs`): two panels.
+
+    (a) Largest twin difference in the visible and invisible overlaps over task C,
+    network at both sizes and reduced theory (dashed); (b) batch loss of both twins.
+    """
+    import matplotlib.pyplot as plt
+
+    from .plotting import PALETTE
+
+    if len(Ns) != 2:
+        raise ValueError(f"need two network sizes, got {list(Ns)}")
+    N1, N2 = Ns
+    gap = _network_check_gaps(H, Ns)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+    ax = axes[0]
+    for k in ("visible", "invisible"):
+        col = _kind_color(k)
+        ax.plot(gap[(N2, k)], color=col, lw=3, alpha=0.6, label=f"{k}, network N = {N2}")
+        ax.plot(gap[(N1, k)], color=col, lw=1.2, ls=":", label=f"{k}, network N = {N1}")
+        ax.plot(gap[("th", k)], color="0.1", lw=1.0, ls="--")
+    ax.set(xlabel="epoch of task C", ylabel="largest twin difference",
+           title="a  one twin pair (dashed: reduced theory)")
+    ax.legend(fontsize="x-small")
+    ax = axes[1]
+    for i, t in enumerate(("A", "B")):
+        ax.semilogy(H[(f"net_{t}", N2)].loss, color=PALETTE[i], lw=1.0, label=f"twin {t}, network")
+        ax.semilogy(H[f"th_{t}"].loss, color="0.1", lw=0.8, ls="--")
+    ax.set(xlabel="epoch of task C", ylabel="batch loss", title="b  loss (dashed: reduced theory)")
+    ax.legend(fontsize="x-small")
+    return fig
