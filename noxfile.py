@@ -2,8 +2,8 @@
 
 Run from a machine with Python >= 3.10 and git::
 
-    python3 -m pip install nox && nox -s tests   # lint runs too with plain `nox`
     python3 -m pip install nox && nox -s book
+    python3 -m pip install nox && nox -s lint tests   # as .ci/run
 
 Each session builds its own virtual environment under ``.nox/`` with the
 interpreter that runs nox.
