@@ -19,6 +19,7 @@ suite checks them against finite differences and against PyTorch autograd.
 from __future__ import annotations
 
 import math
+import os
 import types
 
 import numba
@@ -428,7 +429,7 @@ def _theory_backward(S, iM, iU, iV, iZ, kap, gy, dt, code):
 # ---------------------------------------------------------------------------
 
 
-@njit(cache=True, fastmath=True)
+@njit(cache=True)
 def rank1_many(S, x, target, w, dt, erf):
     """Loss and ``Gamma`` of the reduced theory for ``n`` rank-1 networks on one batch.
 
@@ -437,6 +438,11 @@ def rank1_many(S, x, target, w, dt, erf):
     by all networks and computed once; each network runs ``kappa_u`` and its adjoint
     (the equations of ``_theory_forward`` / ``_theory_backward`` written out for
     rank 1). Returns ``L (n,)`` and ``Gamma (n, 4, 4)``.
+
+    The inner loops run over the batch with one accumulator per trial, summed in
+    trial order at the end: the compiler vectorises them without reassociating any
+    sum (no ``fastmath``), so the result is bit-identical whatever the CPU's vector
+    width.
     """
     n = S.shape[0]
     B, T = x.shape
@@ -449,6 +455,7 @@ def rank1_many(S, x, target, w, dt, erf):
     ku = np.zeros((T + 1, B))
     g = np.ones((T + 1, B))
     lam = np.zeros(B)
+    acc = np.zeros((8, B))
     for i in range(n):
         mm, mu, uu = S[i, 0, 0], S[i, 0, 1], S[i, 1, 1]
         vm, vu, zm, zu = S[i, 2, 0], S[i, 2, 1], S[i, 3, 0], S[i, 3, 1]
@@ -465,7 +472,7 @@ def rank1_many(S, x, target, w, dt, erf):
                     g[t, b] = gt
                 if t < T:
                     ku[t + 1, b] = (1.0 - dt) * c + dt * gt * (vm * a + vu * c)
-        gzm = gzu = gvm = gvu = gmm = gmu = guu = Li = 0.0
+        acc[:, :] = 0.0  # per-trial sums: 0-3 zm, zu, vm, vu; 4-6 mm, mu, uu; 7 loss
         for b in range(B):
             lam[b] = 0.0
         for t in range(T, 0, -1):
@@ -477,25 +484,31 @@ def rank1_many(S, x, target, w, dt, erf):
                 o = zm * a + zu * c
                 err = gt * o - target[b, t - 1]
                 wt = w[b, t - 1]
-                Li += wt * err * err
+                acc[7, b] += wt * err * err
                 gy = 2.0 * wt * err
                 psi = gy * o
                 lnext = lam[b]
                 newl = gy * gt * zu
                 if not last:
                     psi += lnext * dt * (vm * a + vu * c)
-                    gvm += lnext * dt * gt * a
-                    gvu += lnext * dt * gt * c
+                    acc[2, b] += lnext * dt * gt * a
+                    acc[3, b] += lnext * dt * gt * c
                     newl += lnext * ((1.0 - dt) + dt * gt * vu)
-                gzm += gy * gt * a
-                gzu += gy * gt * c
+                acc[0, b] += gy * gt * a
+                acc[1, b] += gy * gt * c
                 if erf:
                     psi *= -0.5 * _PI_2 * gt * gt * gt  # dL/dDelta; dg/dDelta = -(pi/4) g^3
-                    gmm += psi * a * a
-                    gmu += 2.0 * psi * a * c
-                    guu += psi * c * c
+                    acc[4, b] += psi * a * a
+                    acc[5, b] += 2.0 * psi * a * c
+                    acc[6, b] += psi * c * c
                     newl += 2.0 * psi * (mu * a + uu * c)
                 lam[b] = newl
+        tot = np.zeros(8)
+        for b in range(B):
+            for q in range(8):
+                tot[q] += acc[q, b]
+        gzm, gzu, gvm, gvu, gmm, gmu, guu, Li = tot[0], tot[1], tot[2], tot[3], tot[4], tot[5], \
+            tot[6], tot[7]
         L[i] = Li
         G = Gam[i]
         G[0, 0] = 2.0 * gmm
@@ -524,12 +537,28 @@ def _renamed(fn, suffix):
     return clone
 
 
+def parallel_mode() -> str:
+    """``$LRTOOLS_PARALLEL``: ``"auto"`` (default), ``"always"`` or ``"never"``.
+
+    ``auto`` runs a batched kernel in parallel when its work (``B * T * N``) is at
+    least ``_PARALLEL_WORK``; ``always`` and ``never`` force one variant (the
+    reproducibility study compares them). Both variants sum over the batch in the
+    same order, so they agree bit for bit.
+    """
+    mode = os.environ.get("LRTOOLS_PARALLEL", "auto").strip().lower() or "auto"
+    if mode not in ("auto", "always", "never"):
+        raise ValueError(f"LRTOOLS_PARALLEL must be auto, always or never, got {mode!r}")
+    return mode
+
+
 def _dual(fn):
     serial = njit(cache=True)(fn)
     parallel = njit(cache=True, parallel=True)(_renamed(fn, "_parallel"))
 
     def call(*args, work):
-        return parallel(*args) if work >= _PARALLEL_WORK else serial(*args)
+        mode = parallel_mode()
+        use = work >= _PARALLEL_WORK if mode == "auto" else mode == "always"
+        return parallel(*args) if use else serial(*args)
 
     call.serial, call.parallel = serial, parallel
     call.__doc__ = fn.__doc__

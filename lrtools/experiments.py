@@ -1,8 +1,8 @@
 """Standard runs behind the book's figures: the network next to its theory.
 
 Each function returns plain :class:`~lrtools.History` objects and caches them on
-disk with :func:`lrtools.cache.cached` (keyed by every setting and the code), so a
-notebook re-executed with the same settings loads them instead of recomputing.
+disk with :func:`lrtools.cache.cached_run` (keyed by every argument and the code),
+so a notebook re-executed with the same settings loads them instead of recomputing.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from . import theory
-from .cache import cached
+from .cache import cached_run
 from .history import History
 from .network import LowRankRNN
 from .tasks import Task
@@ -21,6 +21,18 @@ from .training import train
 __all__ = ["network_vs_theory", "invariant_drift"]
 
 
+def _histories_to_arrays(runs: dict[str, History]) -> dict[str, np.ndarray]:
+    out = {"runs": np.array(list(runs))}
+    for key, hist in runs.items():
+        out.update(hist.to_arrays(f"{key}/"))
+    return out
+
+
+def _histories_from_arrays(data: dict[str, np.ndarray]) -> dict[str, History]:
+    return {str(k): History.from_arrays(data, f"{k}/") for k in data["runs"]}
+
+
+@cached_run("network-vs-theory", encode=_histories_to_arrays, decode=_histories_from_arrays)
 def network_vs_theory(
     net: LowRankRNN,
     task: Task,
@@ -37,6 +49,9 @@ def network_vs_theory(
 ) -> dict[str, History]:
     """Train the N-dimensional network and run the overlap theory from the same start.
 
+    Cached (:func:`lrtools.cache.cached_run`, entry ``"network-vs-theory"``): the
+    key covers every argument but ``progress``.
+
     Parameters
     ----------
     net : LowRankRNN
@@ -51,7 +66,9 @@ def network_vs_theory(
     snapshot_every : int, optional
         Keep the network's vectors every this many epochs.
     name : str
-        Cache entry name.
+        A label of the run (part of its key: runs with other labels are stored apart).
+    progress : bool, optional
+        Progress bars (default: in a terminal).
 
     Returns
     -------
@@ -59,27 +76,15 @@ def network_vs_theory(
         ``{"network": History, "<update>": History, ..., "flow": History}``.
     """
     S0 = net.overlaps()
-    params = {
-        "X": net.X, "phi": net.phi, "rank": net.rank, "task": task, "epochs": epochs,
-        "eta": eta, "updates": list(updates), "flow_points": flow_points,
-        "optimizer": optimizer, "seed": seed, "snapshot_every": snapshot_every,
-    }
-
-    def compute() -> dict[str, np.ndarray]:
-        out = train(net.copy(), task, epochs, eta, optimizer, seed=seed,
-                    snapshot_every=snapshot_every, progress=progress).to_arrays("network/")
-        for update in updates:
-            h = theory.learn(S0, task, epochs, eta, phi=net.phi, update=update, seed=seed,
-                             progress=progress)
-            out.update(h.to_arrays(f"{update}/"))
-        if flow_points:
-            h = theory.flow(S0, task, t_end=eta * epochs, n_points=flow_points, phi=net.phi)
-            out.update(h.to_arrays("flow/"))
-        return out
-
-    data = cached(name, params, compute)
-    keys = ["network", *updates] + (["flow"] if flow_points else [])
-    return {k: History.from_arrays(data, f"{k}/") for k in keys}
+    out = {"network": train(net.copy(), task, epochs, eta, optimizer, seed=seed,
+                            snapshot_every=snapshot_every, progress=progress)}
+    for update in updates:
+        out[update] = theory.learn(S0, task, epochs, eta, phi=net.phi, update=update, seed=seed,
+                                   progress=progress)
+    if flow_points:
+        out["flow"] = theory.flow(S0, task, t_end=eta * epochs, n_points=flow_points,
+                                  phi=net.phi)
+    return out
 
 
 def invariant_drift(hist: History) -> np.ndarray:

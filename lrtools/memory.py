@@ -51,6 +51,7 @@ import numpy as np
 
 from . import theory
 from ._parallel import run_jobs
+from .cache import cached_run
 from .history import DivergenceError, History
 from .network import LowRankRNN
 from .overlaps import Overlaps, left_right
@@ -327,7 +328,7 @@ def join(histories: Sequence[History]) -> tuple[History, np.ndarray]:
 
 
 def phases_to_arrays(histories: Sequence[History]) -> dict[str, np.ndarray]:
-    """Flat dict of arrays for :func:`lrtools.cache.cached`; inverse :func:`phases_from_arrays`."""
+    """Flat dict of plain arrays (for the cache); inverse :func:`phases_from_arrays`."""
     out = {"n_phases": np.array(len(histories))}
     for i, h in enumerate(histories):
         out.update(h.to_arrays(f"phase{i}/"))
@@ -337,6 +338,15 @@ def phases_to_arrays(histories: Sequence[History]) -> dict[str, np.ndarray]:
 def phases_from_arrays(data: dict[str, np.ndarray]) -> list[History]:
     """Rebuild the phases stored with :func:`phases_to_arrays`."""
     return [History.from_arrays(data, f"phase{i}/") for i in range(int(data["n_phases"]))]
+
+
+@cached_run("ch4-phases", decode=phases_from_arrays)
+def _cached_phases(start: LowRankRNN, phases: Sequence[Phase], *,
+                   snapshot_every: int | None = None,
+                   progress: bool | None = None) -> dict[str, np.ndarray]:
+    # run_phases of a network, stored as arrays (the figures' N-dimensional runs)
+    return phases_to_arrays(run_phases(start, phases, snapshot_every=snapshot_every,
+                                       progress=progress))
 
 
 def filter_phases(
@@ -419,6 +429,9 @@ def history_pair(
     return {"aba": h1[-1].final.matrix, "aaa": h2[-1].final.matrix, "visible": g["visible"],
             "invisible": g["invisible"], "function": g["function"],
             "loss": float(h1[-1].loss[-1])}
+
+
+_cached_history_pair = cached_run("ch4-pair")(history_pair)
 
 
 def memory_vs_noise(
@@ -508,6 +521,9 @@ def memory_vs_eta(
     return res
 
 
+_cached_memory_vs_eta = cached_run("ch4-eta-scan")(memory_vs_eta)
+
+
 def _eta_job(start: Overlaps, eta: float, learning_times: tuple, c: tuple) -> dict:
     epochs = [int(round(t / eta)) for t in learning_times]
     return history_pair(start, epochs=epochs, c=c, eta=eta, mode="map")
@@ -539,6 +555,9 @@ def flow_memory(
     rows = run_jobs(_flow_job, [(M, learning_time, tuple(c)) for M in np.asarray(starts)],
                     executor)
     return {k: np.array([r[k] for r in rows]) for k in keys}
+
+
+_cached_flow_memory = cached_run("ch4-flow-starts")(flow_memory)
 
 
 def _flow_job(M: np.ndarray, learning_time: float, c: tuple) -> dict:
@@ -999,6 +1018,9 @@ def twin_experiment(
     }
 
 
+_cached_twin_experiment = cached_run("ch4-twins")(twin_experiment)
+
+
 def network_twin_check(
     twins: np.ndarray,
     *,
@@ -1041,6 +1063,9 @@ def network_twin_check(
         th = theory.learn(S, task, epochs, eta, phi="erf", seed=seed)
         out.update(th.to_arrays(f"th_{twin}/"))
     return out
+
+
+_cached_network_twin_check = cached_run("ch4-network-check")(network_twin_check)
 
 
 def gap_series(h1: History, h2: History, phi: str = "erf") -> dict[str, np.ndarray]:
@@ -1386,7 +1411,7 @@ def linear_memory_runs(
     The network (``N`` neurons, overlaps of :func:`paper_theta2`) learns the filters
     ``c[0]`` (A) and ``c[1]`` (B) in turn for ``epochs[i]`` epochs at rate ``eta``;
     the last phase has target noise ``target_noise`` and rate ``2 eta``. Its vectors
-    are kept every 50 epochs (cache entry ``"ch4-fig3"``); the exact overlap map
+    are kept every 50 epochs (cache entry ``"ch4-phases"``); the exact overlap map
     runs from the same overlaps on the same noise draws.
 
     Returns
@@ -1398,8 +1423,6 @@ def linear_memory_runs(
         entries of ``K`` at ``k_epochs``), ``Q`` ``(epochs + 1, 5)``
         (:func:`conserved` of the network).
     """
-    from .cache import cached
-
     n = len(epochs)
     S0 = paper_theta2(N=500, seed=seed)
     net0 = LowRankRNN.from_overlaps(S0, N=N, seed=seed)
@@ -1407,10 +1430,7 @@ def linear_memory_runs(
                            target_noise=[0] * (n - 1) + [target_noise], seed=seed)
     labels = ["AB"[i % 2] for i in range(n)]
     labels[-1] += " + noise, 2$\\eta$"
-    data = cached("ch4-fig3", {"X": net0.X, "phases": phases},  # snapshots: fixed, not a key
-                  lambda: phases_to_arrays(run_phases(net0, phases, snapshot_every=50,
-                                                      progress=progress)))
-    net_runs = phases_from_arrays(data)
+    net_runs = _cached_phases(net0, phases, snapshot_every=50, progress=progress)
     map_runs = run_phases(net0.overlaps(), phases, progress=progress)
     sim, bounds = join(net_runs)
     exact, _ = join(map_runs)
@@ -1512,7 +1532,7 @@ def adam_memory_runs(
 
     The network (``N`` neurons, overlaps of :func:`paper_theta2`) learns the filters
     ``c[0], c[1], c[0], c[1], c[0]`` for ``epochs`` epochs each with Adam at rate
-    ``lr`` (cache entry ``"ch4-fig7"``); the exact overlap map (gradient descent at
+    ``lr`` (cache entry ``"ch4-phases"``); the exact overlap map (gradient descent at
     ``eta_gd``) runs the same schedule from ``theta_2``.
 
     Returns
@@ -1521,15 +1541,11 @@ def adam_memory_runs(
         ``S0``, ``labels``, ``adam_runs`` and ``gd_runs`` (one History per phase),
         ``adam`` and ``gd`` (joined), ``bounds``, ``eta_gd``.
     """
-    from .cache import cached
-
     S0 = paper_theta2(N=500, seed=seed)
     net = LowRankRNN.from_overlaps(S0, N=N, seed=seed)
     cs = [c[i % 2] for i in range(5)]
     phases = filter_phases([epochs] * 5, cs, lr, optimizer="adam", seed=seed)
-    data = cached("ch4-fig7", {"X": net.X, "phases": phases},
-                  lambda: phases_to_arrays(run_phases(net, phases, progress=progress)))
-    adam_runs = phases_from_arrays(data)
+    adam_runs = _cached_phases(net, phases, progress=progress)
     gd_runs = run_phases(S0, filter_phases([epochs] * 5, cs, eta_gd, seed=seed),
                          progress=progress)
     adam_hist, bounds = join(adam_runs)
@@ -1564,15 +1580,12 @@ def plot_figure7(data: dict):
 
 
 def twin_runs(*, seed: int = 0, record_every: int = 100, **settings) -> dict[str, np.ndarray]:
-    """:func:`twin_experiment`, cached (entry ``"ch4-twins"``, keyed by every setting).
+    """:func:`twin_experiment`, cached (entry ``"ch4-twins"``, keyed by every argument).
 
     ``settings`` are the other keyword arguments of :func:`twin_experiment`
     (``n_pairs``, ``epochs_ab``, ...; see :func:`figure_settings`).
     """
-    from .cache import cached
-
-    params = dict(seed=seed, record_every=record_every, **settings)
-    return cached("ch4-twins", params, lambda: twin_experiment(**params))
+    return _cached_twin_experiment(seed=seed, record_every=record_every, **settings)
 
 
 def twin_decoding(
@@ -1911,6 +1924,9 @@ def memory_vs_loop_size(
     return {k: np.array(v) for k, v in out.items()}
 
 
+_cached_memory_vs_loop_size = cached_run("ch4-dc-scan")(memory_vs_loop_size)
+
+
 def flow_memory_scans(
     S: Overlaps,
     *,
@@ -1939,20 +1955,16 @@ def flow_memory_scans(
         ``(n_unit + n_broad, 4, 4)``, and the settings ``etas``, ``dcs``, ``n_unit``,
         ``eta``.
     """
-    from .cache import cached
-
     if n_unit < 1 or n_broad < 1:
         raise ValueError("need at least one unit-norm and one broad start")
-    eta_scan = cached("ch4-eta-scan", {"S": S.matrix, "etas": etas},
-                      lambda: memory_vs_eta(S, etas))
+    eta_scan = _cached_memory_vs_eta(S, etas)
     unit_starts = np.array([LowRankRNN.random(N_unit, 1, seed=s).overlaps().matrix
                             for s in range(1, n_unit + 1)])
     broad_starts = random_overlaps(n_broad, [seed, 5])
     starts = np.concatenate([unit_starts, broad_starts])
-    flows = cached("ch4-flow-starts", {"starts": starts}, lambda: flow_memory(starts))
+    flows = _cached_flow_memory(starts)
     S_broad = Overlaps(broad_starts[0], NAMES)
-    dc_scan = cached("ch4-dc-scan", {"S": S_broad.matrix, "dcs": dcs},
-                     lambda: memory_vs_loop_size(S_broad, dcs, c_A=c_A, eta=eta))
+    dc_scan = _cached_memory_vs_loop_size(S_broad, dcs, c_A=c_A, eta=eta)
     return {"eta_scan": eta_scan, "flows": flows, "dc_scan": dc_scan, "starts": starts,
             "etas": etas, "dcs": dcs, "n_unit": n_unit, "eta": eta}
 
@@ -1995,6 +2007,10 @@ def flow_memory_numbers(scans: dict, *, eta_fit_max: float = 5e-3,
     dev = _gd_flow_deviation(eta_scan)
     small_dc = np.asarray(dcs) <= dc_fit_max
     small = np.asarray(etas) <= eta_fit_max
+    if small.sum() < 2 or small_dc.sum() < 2:
+        raise ValueError(f"a slope needs two points: {small.sum()} step sizes <= {eta_fit_max:g} "
+                         f"in {list(etas)}, {small_dc.sum()} loop sizes <= {dc_fit_max:g} in "
+                         f"{list(dcs)}")
     i_eta = list(etas).index(scans["eta"])
     return {
         "flow_memory_theta2": float(eta_scan["flow_invisible"]),
@@ -2095,6 +2111,9 @@ def noise_memory_map(
     return out
 
 
+_cached_noise_memory_map = cached_run("ch4-noise")(noise_memory_map)
+
+
 def weight_decay_map(
     pair: dict, task: Task, wds: Sequence[float], eta: float = 5e-3, e_foldings: float = 8.0
 ) -> dict[str, np.ndarray]:
@@ -2124,6 +2143,9 @@ def weight_decay_map(
     return out
 
 
+_cached_weight_decay_map = cached_run("ch4-decay")(weight_decay_map)
+
+
 def optimizer_pair(
     start: Overlaps,
     *,
@@ -2146,6 +2168,9 @@ def optimizer_pair(
     gd = history_pair(net.overlaps(), epochs=epochs, eta=eta)  # exact map
     return {f"{o}/{k}": np.asarray(r[k]) for o, r in (("adam", adam), ("gd", gd))
             for k in ("invisible", "visible", "function")}
+
+
+_cached_optimizer_pair = cached_run("ch4-adam-vs-gd")(optimizer_pair)
 
 
 def conditions_runs(
@@ -2173,17 +2198,11 @@ def conditions_runs(
         ``pair``, ``noise``, ``decay``, ``optim`` (the four results) and the settings
         ``wds`` and ``N_noise``.
     """
-    from .cache import cached
-
-    pair = cached("ch4-pair", {"S": S.matrix}, lambda: history_pair(S, eta=eta))
-    noise = cached("ch4-noise", {"S": S.matrix, "t": target_stds, "w": weight_stds,
-                                 "N": N_noise},
-                   lambda: noise_memory_map(S, pair["aaa"], target_stds, weight_stds,
-                                            N=N_noise, eta=eta, seed=seed))
-    decay = cached("ch4-decay", {"S": S.matrix, "wds": wds},
-                   lambda: weight_decay_map(pair, task, wds, eta))
-    optim = cached("ch4-adam-vs-gd", {"S": S.matrix, "N": N_noise, "epochs": pair_epochs},
-                   lambda: optimizer_pair(S, N=N_noise, epochs=pair_epochs, eta=eta, seed=seed))
+    pair = _cached_history_pair(S, eta=eta)
+    noise = _cached_noise_memory_map(S, pair["aaa"], target_stds, weight_stds, N=N_noise,
+                                     eta=eta, seed=seed)
+    decay = _cached_weight_decay_map(pair, task, wds, eta)
+    optim = _cached_optimizer_pair(S, N=N_noise, epochs=pair_epochs, eta=eta, seed=seed)
     return {"pair": pair, "noise": noise, "decay": decay, "optim": optim, "wds": wds,
             "N_noise": N_noise}
 
@@ -2405,14 +2424,12 @@ def network_check_runs(
         Histories: ``("net_A", N)``, ``("net_B", N)`` for every ``N`` in ``Ns``, and
         ``"th_A"``, ``"th_B"`` (the reduced theory, the same at every ``N``).
     """
-    from .cache import cached
-
     if len(Ns) == 0:
         raise ValueError("need at least one network size")
     H = {}
     for Nc in Ns:
-        params = dict(twins=twins, seed=seed, N=Nc, epochs=epochs, eta=eta, batch_size=batch_size)
-        chk = cached("ch4-network-check", params, lambda p=params: network_twin_check(**p))
+        chk = _cached_network_twin_check(twins, seed=seed, N=Nc, epochs=epochs, eta=eta,
+                                         batch_size=batch_size)
         H.update({(k, Nc): History.from_arrays(chk, f"{k}/") for k in ("net_A", "net_B")})
         H.update({k: History.from_arrays(chk, f"{k}/") for k in ("th_A", "th_B")})
     return H

@@ -116,6 +116,11 @@ class LowRankRNN:
         c = np.cumsum([0, n_in, rank, rank, n_out])
         self._idx = tuple(np.arange(c[i], c[i + 1], dtype=np.int64) for i in range(4))
 
+    def __cache_key__(self) -> dict:
+        """Everything that sets what the network computes (for :mod:`lrtools.cache`)."""
+        return {"X": self.X, "rank": self.rank, "n_in": self.n_in, "n_out": self.n_out,
+                "phi": self.phi, "device": self.device}
+
     # --- construction ----------------------------------------------------
     @classmethod
     def random(

@@ -41,7 +41,7 @@ import numpy as np
 from scipy import stats
 
 from . import experiments, theory
-from .cache import cached
+from .cache import cached_run
 from .history import DivergenceError, History
 from .network import LowRankRNN, _shape_from_names
 from .overlaps import Overlaps, _psd_sqrt
@@ -417,7 +417,7 @@ class Convergence:
     settings: dict = field(default_factory=dict)
 
     def to_arrays(self, prefix: str = "") -> dict[str, np.ndarray]:
-        """Flat dict of arrays for :func:`lrtools.cache.cached`."""
+        """Flat dict of plain arrays (for the cache); inverse :meth:`from_arrays`."""
         out = {f"{prefix}{f.name}": getattr(self, f.name) for f in fields(self)
                if f.name != "settings"}
         out[f"{prefix}settings"] = np.array(repr(self.settings))
@@ -524,8 +524,9 @@ def convergence_study(
         Trials in the held-out batch of the closure defect (tasks with a
         ``batch_size`` field; the departure uses a batch of the training size).
     cache : str, optional
-        Name of a :func:`lrtools.cache.cached` entry (keyed by every setting above
-        except the executor, and by the code): a second call loads the result.
+        A label: cache the result (:func:`lrtools.cache.cached_run`, entry
+        ``"convergence"``, keyed by every argument above except the executor, by
+        the label and by the code), so a second call loads it.
 
     Returns
     -------
@@ -538,13 +539,9 @@ def convergence_study(
     if min(Ns) < S0.k:
         raise ValueError(f"every N must be at least k={S0.k}, got {min(Ns)}")
     if cache is not None:
-        params = {"S0": S0.matrix, "names": list(S0.names), "task": task, "Ns": Ns,
-                  "seeds": seeds, "epochs": int(epochs), "eta": float(eta), "phi": phi,
-                  "projected": bool(projected), "diagnostic_batch": int(diagnostic_batch)}
-        data = cached(cache, params, lambda: convergence_study(
-            S0, task, Ns, seeds, epochs, eta, phi, projected=projected,
-            executor=executor, diagnostic_batch=diagnostic_batch).to_arrays())
-        return Convergence.from_arrays(data)
+        return _cached_convergence(S0, task, Ns, seeds, int(epochs), float(eta), phi,
+                                   projected=bool(projected), executor=executor,
+                                   diagnostic_batch=int(diagnostic_batch), label=cache)
     jobs = [(np.array(S0.matrix), S0.names, task, N, s, int(epochs), float(eta), phi,
              bool(projected), int(diagnostic_batch)) for N in Ns for s in seeds]
     if executor is None:
@@ -568,6 +565,14 @@ def convergence_study(
         settings={"task": repr(task), "epochs": epochs, "eta": eta, "phi": phi,
                   "projected": projected},
     )
+
+
+
+@cached_run("convergence", encode=lambda c: c.to_arrays(), decode=Convergence.from_arrays)
+def _cached_convergence(S0, task, Ns, seeds, epochs, eta, phi, *, projected, executor,
+                        diagnostic_batch, label):
+    return convergence_study(S0, task, Ns, seeds, epochs, eta, phi, projected=projected,
+                             executor=executor, diagnostic_batch=diagnostic_batch)
 
 
 def _single_thread() -> None:

@@ -191,11 +191,19 @@ def figure_dir() -> Path:
 
 
 def savefig(fig: plt.Figure, name: str) -> Path:
-    """Write ``fig`` as ``<figure_dir>/<name>.png`` and return the path."""
+    """Write ``fig`` as ``<figure_dir>/<name>.png`` and return the path.
+
+    The figure keeps its layout engine: a figure drawn without one (``layout="none"``,
+    placed by hand) is not switched to the book's constrained layout by saving.
+    """
     folder = figure_dir()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.png"
+    engine = fig.get_layout_engine()
     fig.savefig(path)
+    if engine is None and fig.get_layout_engine() is not None:
+        # matplotlib's tight bounding box restores the rc default engine instead
+        fig.set_layout_engine("none")
     return path
 
 

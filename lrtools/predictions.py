@@ -62,6 +62,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import probe, theory
+from .cache import cached_run
 from .history import DivergenceError
 from .network import LowRankRNN
 from .overlaps import Overlaps
@@ -76,6 +77,7 @@ __all__ = [
     "quartile_ratio",
     "family_study",
     "family_runs",
+    "cached_family_runs",
     "family_effects",
     "noise_check",
     "SignedFilter",
@@ -554,6 +556,10 @@ def family_runs(
     return _stack(_map(_family_job, [(s, kw) for s in seeds], executor))
 
 
+#: :func:`family_runs`, cached (entry ``"ch5-families"``, keyed by every argument).
+cached_family_runs = cached_run("ch5-families")(family_runs)
+
+
 def _family_job(seed: int, kw: dict) -> dict[str, np.ndarray]:
     return family_study(seed, **kw)
 
@@ -632,6 +638,9 @@ def noise_check(
 # ---------------------------------------------------------------------------
 # Prediction 3: the history of a reversal stays in the synaptic totals
 # ---------------------------------------------------------------------------
+
+
+_cached_noise_check = cached_run("ch5-noise-check")(noise_check)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -764,6 +773,9 @@ def cohort_runs(
     return _stack(_map(_cohort_job, [(s, kw) for s in seeds], executor))
 
 
+_cached_cohort_runs = cached_run("ch5-cohorts")(cohort_runs)
+
+
 def reversal_step_scan(
     etas: Sequence[float],
     *,
@@ -791,6 +803,9 @@ def reversal_step_scan(
         out["record"].append(rel.mean(axis=0))
         out["record_negative"].append((rel < 0).mean(axis=0))
     return {"eta": np.asarray(etas, dtype=float), **{k: np.array(v) for k, v in out.items()}}
+
+
+_cached_reversal_step_scan = cached_run("ch5-reversal-steps")(reversal_step_scan)
 
 
 def cohens_d(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -1052,6 +1067,14 @@ INVISIBLE = ("zv", "mu", "zz", "vv", "mm", "uu")
 _INV_IDX = [(NAMES.index(k[0]), NAMES.index(k[1])) for k in INVISIBLE]
 
 
+@cached_run("ch5-balance")
+def _cached_balance_runs(rules: Mapping[str, PlasticityRule], *, seeds: Sequence[int], N: int,
+                         learning_time: float) -> dict[str, np.ndarray]:
+    # balance_runs stored flat: "<rule label>/<quantity>"
+    return {f"{k}/{q}": v for k, r in balance_runs(
+        rules, seeds=seeds, N=N, learning_time=learning_time).items() for q, v in r.items()}
+
+
 def invisible_values(S: np.ndarray) -> np.ndarray:
     """The six invisible overlaps (:data:`INVISIBLE`) of ``S`` ``(..., 4, 4)`` -> ``(..., 6)``."""
     S = np.asarray(S, dtype=float)
@@ -1201,6 +1224,9 @@ def burial_runs(
     :func:`pool_runs` merges the individuals of all seeds.
     """
     return _stack(_map(_burial_seed_job, [(S_a, S_b, stds, s, kw) for s in seeds], executor))
+
+
+_cached_burial_runs = cached_run("ch5-burial")(burial_runs)
 
 
 def pool_runs(runs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -1660,8 +1686,8 @@ def cached_noise_check(
 ) -> dict[str, np.ndarray]:
     """:func:`noise_check` of the least and the most noise-sensitive member of one family.
 
-    Cached (:func:`lrtools.cache.cached`, entry ``"ch5-noise-check"``, keyed by
-    the base overlaps, the pair, ``N`` and ``n_trials``).
+    Cached (:func:`lrtools.cache.cached_run`, entry ``"ch5-noise-check"``, keyed by
+    every argument of :func:`noise_check`).
 
     Parameters
     ----------
@@ -1677,17 +1703,14 @@ def cached_noise_check(
     dict
         :func:`noise_check` of the pair (least sensitive first).
     """
-    from .cache import cached
-
     _require(data, ["noise", "members", "base"], "family data")
     if not 0 <= base < len(data["noise"]):
         raise ValueError(f"base must be in [0, {len(data['noise'])}), got {base}")
     order = np.argsort(data["noise"][base])
     pair = data["members"][base][[order[0], order[-1]]]
     S = data["base"][base]
-    return cached("ch5-noise-check", {"base": S, "pair": pair, "N": N, "n_trials": n_trials},
-                  lambda: noise_check(S, pair, N=N, dt=dt, n_steps=n_steps, noise_std=noise_std,
-                                      n_trials=n_trials))
+    return _cached_noise_check(S, pair, N=N, dt=dt, n_steps=n_steps, noise_std=noise_std,
+                               n_trials=n_trials)
 
 
 def noise_numbers(effects: Mapping[str, np.ndarray], check: Mapping[str, np.ndarray], *,
@@ -1749,7 +1772,7 @@ def cohort_study(
 ) -> tuple[dict, dict, dict[str, np.ndarray]]:
     """Prediction 3 (chapter 5): both populations' cohorts, their effects and the step scan.
 
-    Cached (:func:`lrtools.cache.cached`): ``"ch5-cohorts"`` per population
+    Cached (:func:`lrtools.cache.cached_run`): ``"ch5-cohorts"`` per population
     (:func:`cohort_runs`) and ``"ch5-reversal-steps"`` (:func:`reversal_step_scan`
     with ``n // 2`` animals).
 
@@ -1774,20 +1797,16 @@ def cohort_study(
     step_scan : dict
         :func:`reversal_step_scan`.
     """
-    from .cache import cached
-
     if len(seeds) < 1:
         raise ValueError("need at least one cohort seed")
     params = dict(n=n, N=N, c=c, eta=eta, epochs=epochs)
     cohorts, effects = {}, {}
     for pop in ("uniform", "diverse"):
-        cohorts[pop] = cached("ch5-cohorts", {"seeds": seeds, "population": pop, **params},
-                              lambda pop=pop: cohort_runs(seeds, population=pop, **params))
+        cohorts[pop] = _cached_cohort_runs(seeds, population=pop, **params)
         per = [cohort_effects({k: v[i] for k, v in cohorts[pop].items()}, noise=noise, seed=i)
                for i in range(len(seeds))]
         effects[pop] = {k: np.array([e[k] for e in per]) for k in per[0]}
-    step_scan = cached("ch5-reversal-steps", {"etas": etas, "n": n // 2, "N": N},
-                       lambda: reversal_step_scan(etas, n=n // 2, N=N))
+    step_scan = _cached_reversal_step_scan(etas, n=n // 2, N=N)
     return cohorts, effects, step_scan
 
 
@@ -1868,9 +1887,9 @@ def balance_study(
 ) -> dict[str, dict[str, np.ndarray]]:
     """Prediction 4 (chapter 5): :func:`balance_runs` of every rule, linear and erf.
 
-    Cached (:func:`lrtools.cache.cached`): ``"ch5-balance"`` for the linear rules
-    of :data:`PLASTICITY_RULES` (``N`` neurons, ``seeds``), ``"ch5-balance-erf"``
-    for the erf rule (``N_erf``, ``erf_seeds``).
+    Cached (:func:`lrtools.cache.cached_run`, entry ``"ch5-balance"``): once for the
+    linear rules of :data:`PLASTICITY_RULES` (``N`` neurons, ``seeds``), once for
+    the erf rule (``N_erf``, ``erf_seeds``).
 
     Returns
     -------
@@ -1878,20 +1897,11 @@ def balance_study(
         ``{label: {quantity: (n_seeds, ...)}}`` as :func:`balance_runs`, both runs
         merged.
     """
-    from .cache import cached
-
     lin_rules = {k: r for k, r in PLASTICITY_RULES.items() if r.phi == "linear"}
     erf_rules = {k: r for k, r in PLASTICITY_RULES.items() if r.phi == "erf"}
-
-    def flat(rules, seeds, N):
-        return {f"{k}/{q}": v for k, r in balance_runs(
-            rules, seeds=seeds, N=N, learning_time=learning_time).items() for q, v in r.items()}
-
-    bal = cached("ch5-balance", {"seeds": seeds, "rules": repr(lin_rules), "N": N,
-                                 "learning_time": learning_time},
-                 lambda: flat(lin_rules, seeds, N))
-    bal_erf = cached("ch5-balance-erf", {"seeds": erf_seeds, "rules": repr(erf_rules), "N": N_erf},
-                     lambda: flat(erf_rules, erf_seeds, N_erf))
+    bal = _cached_balance_runs(lin_rules, seeds=seeds, N=N, learning_time=learning_time)
+    bal_erf = _cached_balance_runs(erf_rules, seeds=erf_seeds, N=N_erf,
+                                   learning_time=learning_time)
     runs: dict[str, dict[str, np.ndarray]] = {}
     for flat_runs in (bal, bal_erf):
         for key, v in flat_runs.items():
@@ -1950,8 +1960,8 @@ def burial_study(
 ) -> dict:
     """Prediction 5 (chapter 5): noise scans in ``s`` and ``N``, lifetimes and exponents.
 
-    Cached (:func:`lrtools.cache.cached`): ``"ch5-burial"`` (:func:`burial_runs`
-    over ``stds`` at ``N``) and ``"ch5-burial-N"`` (over ``Ns`` at noise ``s_N``).
+    Cached (:func:`lrtools.cache.cached_run`, entry ``"ch5-burial"``): :func:`burial_runs`
+    over ``stds`` at ``N``, and over ``Ns`` at noise ``s_N``.
 
     Parameters
     ----------
@@ -1977,17 +1987,13 @@ def burial_study(
         intervals; ``per_seed``: ``{"s": (n_seeds,), "N": (n_seeds,)}``, the
         exponents of each replication alone.
     """
-    from .cache import cached
-
     if len(stds) < 2 or len(Ns) < 2:
         raise ValueError(f"exponents need at least two noise levels and two sizes, got "
                          f"{len(stds)} and {len(Ns)}")
     states = [pair["aaa"], pair["aba"]]
     params = dict(n_rep=n_rep, eta=eta, horizon=horizon, n_points=n_points, seeds=seeds)
-    runs_s = cached("ch5-burial", {"S": states, "stds": stds, "N": N, **params},
-                    lambda: burial_runs(*states, stds, N=N, **params))
-    runs_N = cached("ch5-burial-N", {"S": states, "Ns": Ns, **params},
-                    lambda: burial_runs(*states, [s_N] * len(Ns), N=Ns, **params))
+    runs_s = _cached_burial_runs(*states, stds, N=N, **params)
+    runs_N = _cached_burial_runs(*states, [s_N] * len(Ns), N=Ns, **params)
     # pooled over the independent replications (bootstrap over individuals) and per replication
     burial, burial_N = pool_runs(runs_s), pool_runs(runs_N)
     fit, fit_N = lifetime_fit(burial, n_boot=n_boot), lifetime_fit(burial_N, n_boot=n_boot)

@@ -55,6 +55,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from . import theory
+from .cache import cached_run
 from .history import DivergenceError, History
 from .network import LowRankRNN, _check_dt
 from .overlaps import Overlaps, invisible_pairs, visible_pairs
@@ -1081,6 +1082,7 @@ def figure2(fast: bool = False, progress: bool | None = None):
     return plot_figure2(figure2_runs(**({"N": 100} if fast else {}), progress=progress))
 
 
+@cached_run("ch3-family")
 def family_runs(
     S1: Overlaps,
     task: Task,
@@ -1101,19 +1103,10 @@ def family_runs(
         ``members (n, k, k)``, ``names``, and :func:`learning_curves`'s
         ``loss (n, epochs)``, ``speed (n,)``, ``diverged (n,)``, ``final (n, k, k)``.
     """
-    from .cache import cached
-
     keep = _default_keep(S1.names) if keep is None else tuple(keep)
-    params = {"S1": S1.matrix, "names": list(S1.names), "task": task, "n": n, "epochs": epochs,
-              "eta": eta, "phi": phi, "keep": list(keep), "seed": seed}
-
-    def compute() -> dict[str, np.ndarray]:
-        family = sample_equivalent(S1, n, phi, keep=keep, seed=seed)
-        res = learning_curves(family, task, eta, epochs, phi)
-        return {"members": np.array([S.matrix for S in family]),
-                "names": np.array(S1.names), **res}
-
-    return cached(name, params, compute)
+    family = sample_equivalent(S1, n, phi, keep=keep, seed=seed)
+    res = learning_curves(family, task, eta, epochs, phi)
+    return {"members": np.array([S.matrix for S in family]), "names": np.array(S1.names), **res}
 
 
 def family_members(data: Mapping[str, np.ndarray]) -> list[Overlaps]:
@@ -1122,6 +1115,7 @@ def family_members(data: Mapping[str, np.ndarray]) -> list[Overlaps]:
     return [Overlaps(M, names) for M in data["members"]]
 
 
+@cached_run("ch3-noise")
 def noise_runs(
     net1: LowRankRNN,
     family: Sequence[Overlaps],
@@ -1144,23 +1138,15 @@ def noise_runs(
         ``predicted (n, n_steps)`` (:func:`output_noise_variance`) and
         ``sampled (n, n_steps)`` (:func:`sampled_noise_variance`, ``n_trials``).
     """
-    from .cache import cached
-
-    params = {"X": net1.X, "members": np.array([S.matrix for S in family]), "dt": dt,
-              "n_steps": n_steps, "noise_std": noise_std, "n_trials": n_trials, "seed": seed}
     free = free_overlaps(net1)
-
-    def compute() -> dict[str, np.ndarray]:
-        pred, samp = [], []
-        for i, S in enumerate(family):
-            net = equivalent_network(net1, **{k: S[k] for k in free})
-            pred.append(output_noise_variance(net.overlaps(), N=net.N, dt=dt, n_steps=n_steps,
-                                              noise_std=noise_std)[:, 0])
-            samp.append(sampled_noise_variance(net, dt=dt, n_steps=n_steps, noise_std=noise_std,
-                                               n_trials=n_trials, seed=[seed, i])[:, 0])
-        return {"predicted": np.array(pred), "sampled": np.array(samp)}
-
-    return cached(name, params, compute)
+    pred, samp = [], []
+    for i, S in enumerate(family):
+        net = equivalent_network(net1, **{k: S[k] for k in free})
+        pred.append(output_noise_variance(net.overlaps(), N=net.N, dt=dt, n_steps=n_steps,
+                                          noise_std=noise_std)[:, 0])
+        samp.append(sampled_noise_variance(net, dt=dt, n_steps=n_steps, noise_std=noise_std,
+                                           n_trials=n_trials, seed=[seed, i])[:, 0])
+    return {"predicted": np.array(pred), "sampled": np.array(samp)}
 
 
 # ---------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 """The rendered book in a real browser: every chapter reachable, nothing broken.
 
 For every page of ``_toc.yml``: the page loads, every image decodes, MathJax
-typesets every equation, no output cell shows a traceback or an error, and the
-navigation from the landing page reaches it. A full-page screenshot of each page
-is saved in ``_build/site-check/`` for inspection.
+typesets every equation, no output cell shows a traceback, an error, stderr
+output, a Python warning or a file-system path, the page nowhere shows the build
+machine's folders, and the navigation from the landing page reaches it. A
+full-page screenshot of each page is saved in ``_build/site-check/`` for inspection.
 """
 
 from __future__ import annotations
@@ -32,6 +33,13 @@ PAGES = toc_pages()
 # injects its configuration script twice under Sphinx 7; the second copy throws this
 # harmless redeclaration error. Any other JavaScript error fails the check.
 KNOWN_JS_ERRORS = {"Identifier 'THEBE_JS_URL' has already been declared"}
+
+# What no output may show: a Python warning, a file-system path or a path object
+# (the same rules as tools/run_notebooks.py), and no page the folders of the build.
+WARNING = re.compile(r"\b[A-Z]\w*Warning\b(?::|\s*\()")
+ABS_PATH = re.compile(r"(?:^|[\s'\"(=\[,])(?:/(?:[\w.+-]+/)+[\w.+-]*|[A-Za-z]:\\\\[\w.\\ -]+)")
+PATH_REPR = re.compile(r"\b(?:Posix|Windows)Path\(")
+LOCAL_FOLDERS = sorted({str(ROOT), str(Path.home())} - {"/"}, key=len, reverse=True)
 
 
 def open_page(browser, url: str):
@@ -66,6 +74,17 @@ def test_page_renders(doc, browser, site_url, shots):
             ".join('\\n')")
         for bad in ("Traceback (most recent call last)", "Error:", "Exception:"):
             assert bad not in outputs, f"{doc}: output contains {bad!r}"
+        stderr = page.evaluate(
+            "Array.from(document.querySelectorAll('.output.stderr, .stderr'))"
+            ".map(e => e.innerText)")
+        assert not stderr, f"{doc}: stderr output on the page: {stderr}"
+        for what, pattern in (("a Python warning", WARNING), ("an absolute path", ABS_PATH),
+                              ("a path object", PATH_REPR)):
+            m = pattern.search(outputs)
+            assert m is None, f"{doc}: an output shows {what}: {m.group(0).strip()!r}"
+        text = page.evaluate("document.body.innerText")
+        for folder in LOCAL_FOLDERS:
+            assert folder not in text, f"{doc}: the page shows the build machine's path {folder}"
         unexpected = [e for e in js_errors if e not in KNOWN_JS_ERRORS]
         assert not unexpected, f"{doc}: JavaScript errors {unexpected}"
         page.screenshot(path=str(shots / f"{doc.replace('/', '_')}.png"), full_page=True)

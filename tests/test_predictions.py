@@ -494,7 +494,7 @@ def test_balance_study_merges_linear_and_erf_runs(tmp_path, monkeypatch):
     assert runs["gradient, erf network"]["d_in"].shape == (1, 10)
     assert runs["Adam, lr 1e-3"]["d_in"].shape == (2, 20)
     names = sorted(p.name.rsplit("-", 1)[0] for p in tmp_path.glob("*.npz"))
-    assert names == ["ch5-balance", "ch5-balance-erf"]
+    assert names == ["ch5-balance", "ch5-balance"]  # one entry point, two keys
     direct = pred.balance_runs({"gradient, eta 5e-3": pred.PLASTICITY_RULES["gradient, eta 5e-3"]},
                                seeds=[0, 1], N=20, learning_time=0.05)
     assert np.array_equal(runs["gradient, eta 5e-3"]["d_out"],

@@ -1,4 +1,4 @@
-"""Execute every notebook of the book in fast mode with papermill.
+"""Execute every notebook of the book in fast mode (or ``--full``) with papermill.
 
 The notebooks are listed in ``_toc.yml`` (Jupyter Book 1.x format) and written
 as jupytext MyST markdown files. Each one is converted to ``.ipynb`` with
@@ -10,7 +10,10 @@ and written to ``<output>/timings.json``.
 
 The exit status is non-zero if any notebook fails (all notebooks are still
 run, unless ``--fail-fast`` is given), if a notebook listed in the table of
-contents is missing, or if a notebook has no cell tagged ``parameters``.
+contents is missing, if a notebook has no cell tagged ``parameters``, if its text
+quotes a glued number that no cell glued, or if an output would put on the page
+something no reader should see: stderr output, a Python warning or a file-system
+path (:func:`stray_outputs`). Key numbers go to ``$LRTOOLS_NUMBERS`` if set.
 
 Usage::
 
@@ -107,6 +110,48 @@ def has_parameters_cell(nb) -> bool:
     )
 
 
+# What a published page must not show: a Python warning, a file-system path of the
+# machine that built it. (stderr output is refused whatever it says.)
+_WARNING = re.compile(r"\b[A-Z]\w*Warning\b(?::|\s*\()")
+_ABS_PATH = re.compile(r"(?:^|[\s'\"(=\[,])(?:/(?:[\w.+-]+/)+[\w.+-]*|[A-Za-z]:\\\\[\w.\\ -]+)")
+_PATH_REPR = re.compile(r"\b(?:Posix|Windows)Path\(")
+
+
+def stray_outputs(path: Path) -> list[str]:
+    """Outputs of an executed notebook that must not reach the book.
+
+    Every stream written to stderr, and any output text that holds a Python
+    warning, an absolute file-system path or a ``PosixPath`` repr; one line per
+    problem, naming the cell.
+    """
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    problems = []
+    n_code = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        n_code += 1
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream":
+                text = out.get("text", "")
+                if out.get("name") == "stderr":
+                    problems.append(f"code cell {n_code}: stderr output {text.strip()[:120]!r}")
+                    continue
+            else:
+                data = out.get("data", {})
+                text = str(data.get("text/plain", "")) + str(data.get("text/html", ""))
+                if out.get("output_type") == "error":
+                    text = f"{out.get('ename')}: {out.get('evalue')}"
+            for what, pattern in (("a Python warning", _WARNING), ("an absolute path", _ABS_PATH),
+                                  ("a path object", _PATH_REPR)):
+                m = pattern.search(text)
+                if m:
+                    problems.append(f"code cell {n_code}: {what} {m.group(0).strip()!r}")
+    return problems
+
+
 _GLUE_REF = re.compile(r"\{glue(?::[a-z]+)?\}`([A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -142,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=ROOT / "_build" / "fast")
     parser.add_argument("--kernel", default="python3")
     parser.add_argument("--timeout", type=int, default=1800, help="per-cell timeout (s)")
+    parser.add_argument("--full", action="store_true",
+                        help="run at the paper's settings (fast=False) instead of fast mode")
     parser.add_argument("--fail-fast", action="store_true", help="stop at the first failure")
     parser.add_argument("--log-output", action="store_true", help="echo cell outputs")
     args = parser.parse_args(argv)
@@ -161,6 +208,9 @@ def main(argv: list[str] | None = None) -> int:
     out_dir = args.output.resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
 
+    fast = not args.full
+    suffix = "-fast" if fast else ""
+    numbers = Path(os.environ.get("LRTOOLS_NUMBERS") or ROOT / "_build" / "numbers")
     records = []
     failed = []
     start_all = time.perf_counter()
@@ -184,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         target = out_dir / Path(name).with_suffix(".ipynb")
         target.parent.mkdir(parents=True, exist_ok=True)
         # a stale numbers file must never stand in for this run's numbers
-        (ROOT / "_build" / "numbers" / f"{Path(name).name}-fast.json").unlink(missing_ok=True)
+        (numbers / f"{Path(name).name}{suffix}.json").unlink(missing_ok=True)
         print(f"  running  {name} ...", flush=True)
         t0 = time.perf_counter()
         status = "ok"
@@ -192,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
             pm.execute_notebook(
                 nb,
                 str(target),
-                parameters={"fast": True},
+                parameters={"fast": fast},
                 kernel_name=args.kernel,
                 cwd=str(src.parent),
                 progress_bar=False,
@@ -205,11 +255,15 @@ def main(argv: list[str] | None = None) -> int:
             print(error_summary(exc), file=sys.stderr, flush=True)
         else:
             missing = missing_glue(target)
+            stray = stray_outputs(target)
             if missing:
-                status = "failed"
-                failed.append(name)
                 print(f"{name}: the text quotes numbers that no cell glued: {missing}",
                       file=sys.stderr, flush=True)
+            for problem in stray:
+                print(f"{name}: {problem}", file=sys.stderr, flush=True)
+            if missing or stray:
+                status = "failed"
+                failed.append(name)
         seconds = time.perf_counter() - t0
         records.append({"file": name, "seconds": round(seconds, 2), "status": status})
         print(f"  {status:<7}  {name:<28} {seconds:8.1f} s", flush=True)
@@ -218,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
 
     total = time.perf_counter() - start_all
     report = {
-        "parameters": {"fast": True},
+        "parameters": {"fast": fast},
         "kernel": args.kernel,
         "python": platform.python_version(),
         "machine": platform.machine(),
