@@ -1,9 +1,10 @@
-"""Nox sessions: ``lint``, ``tests`` (pytest and fast notebooks) and ``book``.
+"""Nox sessions: ``lint``, ``tests`` (pytest and fast notebooks), ``book``, ``site``, ``perturb``.
 
-Run from a machine with Python >= 3.10 and git::
+Run from a machine with Python >= 3.10 and git (the README's two commands; the
+second is what .ci/run runs)::
 
-    python3 -m pip install nox && nox -s book
-    python3 -m pip install nox && nox -s lint tests   # as .ci/run
+    python3 -m venv .venv && .venv/bin/pip install nox && .venv/bin/nox -s book
+    python3 -m venv .venv && .venv/bin/pip install nox && .venv/bin/nox -s lint tests
 
 Each session builds its own virtual environment under ``.nox/`` with the
 interpreter that runs nox.
@@ -81,6 +82,26 @@ def book(session: nox.Session) -> None:
                      "then nox -s site)")
         return
     _site_check(session)
+
+
+@nox.session
+def perturb(session: nox.Session) -> None:
+    """Rerun the perturbation study and re-derive the key numbers' tolerances.
+
+    Runs the notebooks once per configuration of ``tools/perturb.py`` (BLAS kernel
+    families, numba's target CPU, numpy's SIMD paths, thread counts, serial and
+    parallel kernels; about an hour in fast mode on 2 cores), writes
+    ``tests/expected/spread-<mode>.json`` and rewrites
+    ``tests/expected/numbers-<mode>.json`` with ``tools/keynumbers.py derive``.
+    Review the diff before committing. ``nox -s perturb -- --mode full`` does the
+    same at the paper's settings (five configurations, a few hours);
+    ``-- --configs a,b`` runs only some.
+    """
+    _install(session)
+    mode = "full" if "full" in session.posargs else "fast"
+    session.run("python", "tools/perturb.py", "run", *session.posargs, env=CI_ENV)
+    session.run("python", "tools/perturb.py", "summary", "--mode", mode, env=CI_ENV)
+    session.run("python", "tools/keynumbers.py", "derive", "--mode", mode, env=CI_ENV)
 
 
 @nox.session

@@ -1,19 +1,42 @@
-"""Compare the numbers the notebooks wrote with the committed expected values.
+"""Check the numbers the notebooks wrote against the committed expected values.
 
 Every notebook records its key numbers (``lrtools.report``) in
 ``_build/numbers/<chapter>[-fast].json``. ``tests/expected/numbers-fast.json`` and
-``tests/expected/numbers-full.json`` hold the expected value of each number with a
-tolerance:
+``tests/expected/numbers-full.json`` hold, per number, its kind, its expected
+value or bound, the tolerance and the reason for it:
 
-* ``{"value": v, "rtol": r, "atol": a}``: ``|x - v| <= a + r |v|``;
-* ``{"max": m}`` (round-off-level quantities, which differ between machines):
-  ``|x| <= m``;
-* an optional ``"why"`` states the reason for a non-default tolerance.
+* ``{"kind": "setting", "value": v}``: a setting of the run that the text quotes
+  (a size, a number of epochs): it must come out exactly ``v``.
+* ``{"kind": "value", "value": v, "rtol": r, "atol": a}``: a computed result:
+  ``|x - v| <= a + r |v|`` element by element.
+* ``{"kind": "bound", "max": m}``: a residual (a conservation error, an
+  integrator error, an agreement to round-off, a converged loss, a wall time):
+  ``|x| <= m``. Residuals are not values: their last digits are whatever the
+  machine's rounding makes them.
+
+Tolerances are not chosen, they are derived (``derive``) from the perturbation
+study of ``tools/perturb.py``: the notebooks rerun under every change a reader's
+machine can make (BLAS kernel family, the instruction set numba compiles for,
+numpy's SIMD paths, thread counts, serial or parallel kernels), and
+``tests/expected/spread-<mode>.json`` records how far each number moved. Then
+
+* a value's ``rtol`` is :data:`MARGIN` times its largest relative move, and at
+  least :data:`FLOOR_RTOL` (``atol`` likewise for values that are zero);
+* a bound is :data:`MARGIN` times the largest value measured, rounded up to one
+  significant digit; a bound in the file with a ``note`` (what the science
+  demands, e.g. agreement to 1e-10 where the theory is exact) is kept when it is
+  larger;
+* a setting must not move at all.
+
+Each entry's ``why`` says which rule set it and what was measured; a value whose
+tolerance is wider than 10% must also carry a ``note`` (kept across derivations)
+saying why the number is that fragile.
 
 Usage::
 
     python tools/keynumbers.py check --mode fast     # exit 1 and a table of differences
-    python tools/keynumbers.py freeze --mode fast    # write current values (keeps tolerances)
+    python tools/keynumbers.py derive --mode fast    # tolerances from the spread file
+    python tools/keynumbers.py freeze --mode fast    # current values, keeping tolerances
 """
 
 from __future__ import annotations
@@ -28,24 +51,30 @@ ROOT = Path(__file__).resolve().parent.parent
 NUMBERS = ROOT / "_build" / "numbers"
 EXPECTED = ROOT / "tests" / "expected"
 
-# Default tolerances for seeded, deterministic runs: the same code on another
-# machine differs only by float64 rounding (BLAS and SIMD summation order),
-# which learning can amplify but not to 1e-6 relative.
-DEFAULT_RTOL = 1e-6
-DEFAULT_ATOL = 1e-12
-# Quantities below this are round-off level (agreement errors, conserved
-# quantities' drift under the flow); they are checked as upper bounds.
-TINY = 1e-9
+KINDS = ("value", "bound", "setting")
+#: Tolerance = MARGIN x the largest move measured in the perturbation study.
+MARGIN = 10.0
+#: Smallest relative tolerance of a value (one that no perturbation moved): room for
+#: rounding differences of machines the study could not emulate.
+FLOOR_RTOL = 1e-9
+#: Smallest absolute tolerance of a value that is zero.
+FLOOR_ATOL = 1e-12
+#: A value whose tolerance is wider than this needs a ``note``.
+WIDE = 0.1
 
 
 def expected_path(mode: str) -> Path:
     return EXPECTED / f"numbers-{mode}.json"
 
 
-def actual(mode: str) -> dict[str, dict]:
-    """``{chapter: {name: value}}`` from ``_build/numbers`` for the mode."""
+def spread_path(mode: str) -> Path:
+    return EXPECTED / f"spread-{mode}.json"
+
+
+def actual(mode: str, folder: Path = NUMBERS) -> dict[str, dict]:
+    """``{chapter: {name: value}}`` from the numbers folder for the mode."""
     out = {}
-    for path in sorted(NUMBERS.glob("*.json")):
+    for path in sorted(folder.glob("*.json")):
         fast = path.stem.endswith("-fast")
         if fast != (mode == "fast"):
             continue
@@ -61,29 +90,36 @@ def _flat(value):
 
 def check_one(spec: dict, value) -> str | None:
     """Return a failure message, or None if ``value`` meets ``spec``."""
+    kind = spec.get("kind", "bound" if "max" in spec else "value")
+    if kind not in KINDS:
+        return f"unknown kind {kind!r}"
     if isinstance(value, str) or isinstance(spec.get("value"), str):
         return None if value == spec.get("value") else f"expected {spec.get('value')!r}"
-    got, want = _flat(value), _flat(spec.get("value", value))
+    got = _flat(value)
+    if any(g is None or isinstance(g, str) or not math.isfinite(g) for g in got):
+        return "not finite"
+    if kind == "bound":
+        worst = max((abs(g) for g in got), default=0.0)
+        return None if worst <= spec["max"] else f"|{worst:.3g}| > max {spec['max']:.3g}"
+    want = _flat(spec["value"])
     if len(got) != len(want):
         return f"length {len(got)} != {len(want)}"
     for g, w in zip(got, want, strict=True):
-        if g is None or not math.isfinite(g):
-            return "not finite"
-        if "max" in spec:
-            if abs(g) > spec["max"]:
-                return f"|{g:.3g}| > max {spec['max']:.3g}"
-        elif abs(g - w) > spec.get("atol", DEFAULT_ATOL) + spec.get("rtol", DEFAULT_RTOL) * abs(w):
+        if kind == "setting":
+            if g != w:
+                return f"setting {g!r} != {w!r}"
+        elif abs(g - w) > spec.get("atol", FLOOR_ATOL) + spec.get("rtol", FLOOR_RTOL) * abs(w):
             return f"differs from {w:.10g} by {abs(g - w):.3g}"
     return None
 
 
-def compare(mode: str) -> list[tuple[str, str, str, str]]:
+def compare(mode: str, folder: Path = NUMBERS) -> list[tuple[str, str, str, str]]:
     """Rows ``(chapter.name, expected, got, problem)`` for every failing number."""
     path = expected_path(mode)
     if not path.exists():
         return [("-", "-", "-", f"no expected values: {path}")]
     expected = json.loads(path.read_text())
-    got = actual(mode)
+    got = actual(mode, folder)
     rows = []
     for chapter, specs in expected.items():
         if chapter not in got:
@@ -97,6 +133,10 @@ def compare(mode: str) -> list[tuple[str, str, str, str]]:
             if problem:
                 rows.append((f"{chapter}.{name}", _show(spec), _short(got[chapter][name]),
                              problem))
+        for name in got[chapter]:
+            if name not in specs:
+                rows.append((f"{chapter}.{name}", "-", _short(got[chapter][name]),
+                             "no expected value (derive or freeze)"))
     for chapter in got:
         if chapter not in expected:
             rows.append((chapter, "-", "new", "chapter has no expected values (freeze them)"))
@@ -111,9 +151,11 @@ def _short(v) -> str:
 
 
 def _show(spec: dict) -> str:
-    if "max" in spec:
+    if spec.get("kind") == "bound" or "max" in spec:
         return f"|x| <= {spec['max']:.3g}"
-    return f"{_short(spec.get('value'))} (rtol {spec.get('rtol', DEFAULT_RTOL):g})"
+    if spec.get("kind") == "setting":
+        return f"{_short(spec.get('value'))} (exact)"
+    return f"{_short(spec.get('value'))} (rtol {spec.get('rtol', FLOOR_RTOL):.2g})"
 
 
 def table(rows) -> str:
@@ -125,23 +167,113 @@ def table(rows) -> str:
     return "\n".join([lines[0], "-" * len(lines[0]), *lines[1:]])
 
 
+def _round_up(x: float) -> float:
+    """``x`` rounded up to one significant digit (1.2e-7 -> 2e-7)."""
+    if x <= 0:
+        return 0.0
+    e = math.floor(math.log10(x))
+    m = math.ceil(x / 10.0**e - 1e-9)
+    return float(f"{m}e{e}") if m < 10 else float(f"1e{e + 1}")
+
+
+def _largest_magnitude(entry: dict) -> float:
+    vals = [entry["reference"], *(v for v in entry["values"].values() if not isinstance(v, str))]
+    return max(abs(x) for v in vals for x in _flat(v))
+
+
+def derive_one(name: str, old: dict, entry: dict, configs: int) -> dict:
+    """The expected spec of one number from its perturbation-study ``entry``."""
+    kind = old.get("kind", "bound" if "max" in old else "value")
+    ref = entry["reference"]
+    note = {"note": old["note"]} if "note" in old else {}
+    moved = entry["moved_in"]
+    where = (f"moved in {len(moved)} of {configs} configurations, most in "
+             f"{entry['largest_in']}" if moved else f"no configuration of {configs} moved it")
+    if isinstance(ref, str):
+        if moved:
+            raise ValueError(f"{name}: a text number that changes between machines")
+        return {"kind": "setting" if kind == "setting" else "value", "value": ref,
+                "why": "text: must match exactly", **note}
+    if kind == "setting":
+        if moved:
+            raise ValueError(f"{name}: marked a setting, but it moved ({where})")
+        return {"kind": "setting", "value": ref,
+                "why": "a setting of the run, quoted in the text: must match exactly", **note}
+    if kind == "bound":
+        largest = _largest_magnitude(entry)
+        derived = _round_up(MARGIN * largest)
+        # a bound stated for a reason (its note: what the science demands) is kept
+        kept = old.get("max", 0.0) if "note" in old and old.get("kind") == "bound" else 0.0
+        bound = max(kept, derived)
+        rule = (f"the bound already stated ({kept:.0e}) exceeds {MARGIN:g} x the largest value"
+                f" measured ({largest:.2e})" if kept >= derived and kept > 0 else
+                f"{MARGIN:g} x the largest value measured ({largest:.2e}), rounded up")
+        return {"kind": "bound", "max": bound, "why": f"residual; {rule}; {where}", **note}
+    max_abs = entry["max_abs"]
+    if not math.isfinite(max_abs):
+        raise ValueError(f"{name}: missing, reshaped or not finite in some configuration")
+    flat = _flat(ref)
+    # the relative move is over the non-zero elements; zeros get an absolute tolerance
+    max_rel = entry["max_rel"]
+    spec = {"kind": "value", "value": ref,
+            "rtol": float(f"{max(MARGIN * max_rel, FLOOR_RTOL):.2g}")}
+    if any(x == 0 for x in flat):
+        spec["atol"] = float(f"{max(MARGIN * max_abs, FLOOR_ATOL):.2g}")
+    if moved:
+        why = (f"largest move {max_rel:.2e} relative ({max_abs:.2e} absolute), {where}; "
+               f"tolerance {MARGIN:g} x that")
+    else:
+        why = f"{where}; the floor tolerance"
+    spec["why"] = why
+    spec.update(note)
+    if spec["rtol"] > WIDE and "note" not in spec:
+        raise ValueError(f"{name}: tolerance {spec['rtol']:.2g} is wider than {WIDE:.0%}; "
+                         f"add a 'note' to its entry saying why")
+    return spec
+
+
+def derive(mode: str) -> Path:
+    """Rewrite the expected values from ``spread-<mode>.json``, keeping kinds and notes."""
+    spread = json.loads(spread_path(mode).read_text())
+    path = expected_path(mode)
+    old = json.loads(path.read_text()) if path.exists() else {}
+    configs = len(spread["configs"])
+    new, problems = {}, []
+    for chapter, entries in spread["keys"].items():
+        new[chapter] = {}
+        for name, entry in sorted(entries.items()):
+            prev = old.get(chapter, {}).get(name, {})
+            if not prev:
+                print(f"new number {chapter}.{name}: kind 'value' (edit the file if it is "
+                      f"a setting or a bound)")
+            try:
+                new[chapter][name] = derive_one(f"{chapter}.{name}", prev, entry, configs)
+            except ValueError as exc:
+                problems.append(str(exc))
+                new[chapter][name] = prev
+    path.write_text(json.dumps(new, indent=1, sort_keys=True) + "\n")
+    if problems:
+        raise SystemExit("derive: " + "\n  ".join(["problems:", *problems]))
+    return path
+
+
 def freeze(mode: str) -> Path:
-    """Write the current numbers as expected values, keeping hand-set tolerances."""
+    """Write the current numbers as expected values, keeping kinds, tolerances and notes."""
     path = expected_path(mode)
     old = json.loads(path.read_text()) if path.exists() else {}
     new = {}
     for chapter, values in actual(mode).items():
         new[chapter] = {}
         for name, value in sorted(values.items()):
-            prev = old.get(chapter, {}).get(name, {})
-            spec = {k: v for k, v in prev.items() if k in ("rtol", "atol", "why")}
-            flat = [] if isinstance(value, str) else _flat(value)
-            if "max" in prev:
-                spec = {"max": prev["max"], **({"why": prev["why"]} if "why" in prev else {})}
-            elif flat and all(isinstance(x, int | float) and abs(x) < TINY for x in flat):
-                spec = {"max": max(1e-10, 1e3 * max(abs(x) for x in flat))}
+            prev = dict(old.get(chapter, {}).get(name, {}))
+            kind = prev.get("kind", "bound" if "max" in prev else "value")
+            if kind == "bound":
+                spec = {**prev, "kind": "bound"}
+                if any(abs(x) > spec["max"] for x in _flat(value)):
+                    raise SystemExit(f"freeze: {chapter}.{name} = {value!r} breaks its bound "
+                                     f"{spec['max']:g}; rerun the perturbation study")
             else:
-                spec = {"value": value, **spec}
+                spec = {**prev, "kind": kind, "value": value}
             new[chapter][name] = spec
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(new, indent=1, sort_keys=True) + "\n")
@@ -149,19 +281,28 @@ def freeze(mode: str) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Check or freeze the notebooks' key numbers.")
-    parser.add_argument("command", choices=("check", "freeze"))
+    parser = argparse.ArgumentParser(description="Check or derive the notebooks' key numbers.")
+    parser.add_argument("command", choices=("check", "freeze", "derive"))
     parser.add_argument("--mode", choices=("fast", "full"), default="fast")
+    parser.add_argument("--numbers", type=Path, default=NUMBERS,
+                        help="folder of the numbers files to check (default: _build/numbers)")
     args = parser.parse_args(argv)
     if args.command == "freeze":
         print(f"wrote {freeze(args.mode)}")
         return 0
-    rows = compare(args.mode)
+    if args.command == "derive":
+        print(f"wrote {derive(args.mode)}")
+        return 0
+    rows = compare(args.mode, args.numbers)
     if rows:
         print(f"{len(rows)} number(s) differ from {expected_path(args.mode)}:\n{table(rows)}")
         return 1
-    n = sum(len(v) for v in json.loads(expected_path(args.mode).read_text()).values())
-    print(f"all {n} expected numbers ({args.mode} mode) regenerated within tolerance")
+    specs = json.loads(expected_path(args.mode).read_text())
+    n = sum(len(v) for v in specs.values())
+    kinds = {k: sum(s.get("kind") == k for v in specs.values() for s in v.values())
+             for k in KINDS}
+    print(f"all {n} expected numbers ({args.mode} mode) regenerated within tolerance "
+          f"({kinds['value']} values, {kinds['bound']} bounds, {kinds['setting']} settings)")
     return 0
 
 
