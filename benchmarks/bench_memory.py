@@ -40,7 +40,7 @@ def main() -> None:
             lambda: theory.loss_and_gamma(Overlaps(S[0]), batch, w, task.dt, "erf"),
             args.repeat, 20),
         "fused kernel, per network (10 at once)": median_time(
-            lambda: memory.erf_loss_gamma_many(S, batch, w, task.dt), args.repeat, 20) / 10,
+            lambda: theory.loss_and_gamma_many(S, batch, w, task.dt, "erf"), args.repeat, 20) / 10,
     }
     for name, t in task_list.items():
         results[f"sample one batch ({name})"] = median_time(lambda t=t: t.sample(rng),

@@ -26,7 +26,7 @@ a geometric phase that remains when ``eta -> 0``.
 
 **Nonlinear twins.** :func:`twin_experiment` runs the paper's Figure 9-10 protocol
 in the reduced (Gaussian-limit) erf theory for many networks at once with a fused
-kernel (:func:`erf_loss_gamma_many`); :func:`decode_history` decodes the A/B
+kernel (:func:`lrtools.theory.learn_many`); :func:`decode_history` decodes the A/B
 history from visible or invisible overlaps with logistic regression.
 
 **Paper figures.** ``figure3``, ``figure6``, ``figure7``, ``figure9``,
@@ -52,10 +52,11 @@ import numpy as np
 from . import theory
 from ._parallel import run_jobs
 from .cache import cached_run
-from .history import DivergenceError, History
+from .fits import fit_rate, loglog_slope
+from .history import History
 from .network import LowRankRNN
-from .overlaps import Overlaps, left_right
-from .tasks import DecisionMaking, FlipFlop, Task, TeacherStudent, batches
+from .overlaps import Overlaps, left_right, psd_sqrt
+from .tasks import DecisionMaking, FlipFlop, Task, TeacherStudent
 from .training import train
 
 __all__ = [
@@ -81,7 +82,6 @@ __all__ = [
     "min_norm_overlaps",
     "predicted_decay_rate",
     "fit_rate",
-    "erf_loss_gamma_many",
     "shade_phases",
     "plot_phases",
     "plot_phase_loss",
@@ -90,7 +90,6 @@ __all__ = [
     "plot_decoding",
     "twin_distances",
     "twin_features",
-    "learn_many",
     "twin_experiment",
     "network_twin_check",
     "outside_span",
@@ -807,11 +806,6 @@ def horizontal_span(S: Overlaps | np.ndarray, h: float = 1e-6) -> dict:
 # ---------------------------------------------------------------------------
 
 
-def _psd_sqrt(A: np.ndarray) -> np.ndarray:
-    w, Q = np.linalg.eigh(0.5 * (A + A.T))
-    return (Q * np.sqrt(np.clip(w, 0.0, None))) @ Q.T
-
-
 def min_norm_overlaps(S: Overlaps) -> Overlaps:
     r"""The unique overlaps with ``K = 0`` and the same visible block (linear networks).
 
@@ -825,8 +819,8 @@ def min_norm_overlaps(S: Overlaps) -> Overlaps:
     R, L = [_M, _U], [_V, _Z]
     C = S.matrix[np.ix_(L, R)]
     M = np.array(S.matrix)
-    M[np.ix_(R, R)] = _psd_sqrt(C.T @ C)
-    M[np.ix_(L, L)] = _psd_sqrt(C @ C.T)
+    M[np.ix_(R, R)] = psd_sqrt(C.T @ C)
+    M[np.ix_(L, L)] = psd_sqrt(C @ C.T)
     return Overlaps(M, NAMES)
 
 
@@ -848,120 +842,9 @@ def predicted_decay_rate(eta: float, weight_decay: float) -> float:
     return float(-2.0 * np.log1p(-eta * weight_decay))
 
 
-def fit_rate(t: np.ndarray, y: np.ndarray) -> float:
-    """Exponential decay rate ``r`` of ``y ~ exp(-r t)`` by least squares on ``log y``."""
-    t, y = np.asarray(t, dtype=float), np.asarray(y, dtype=float)
-    ok = y > 0
-    if ok.sum() < 2:
-        raise ValueError("need at least two positive values to fit a rate")
-    return float(-np.polyfit(t[ok], np.log(y[ok]), 1)[0])
-
-
 # ---------------------------------------------------------------------------
 # the reduced erf theory for many rank-1 networks at once
 # ---------------------------------------------------------------------------
-
-
-def erf_loss_gamma_many(
-    S: np.ndarray, batch: tuple[np.ndarray, np.ndarray, np.ndarray], weights: np.ndarray, dt: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Loss and ``Gamma`` of the reduced erf theory for ``n`` rank-1 networks on one batch.
-
-    The same computation as :func:`lrtools.theory.loss_and_gamma` with
-    ``phi="erf"`` (checked to round-off in the tests), fused over networks and
-    vectorised over the batch: the input coordinate ``kappa_m`` is shared by all
-    networks and computed once.
-
-    Parameters
-    ----------
-    S : numpy.ndarray, shape (n, 4, 4)
-        Overlaps, order ``(m, u, v, z)``.
-    batch : tuple
-        ``(x, target, mask)`` of shapes ``(B, T, 1)``.
-    weights : numpy.ndarray, shape (B, T, 1)
-        Loss weights (:meth:`Task.loss_weights`).
-    dt : float
-
-    Returns
-    -------
-    L : numpy.ndarray, shape (n,)
-    Gamma : numpy.ndarray, shape (n, 4, 4)
-    """
-    return theory.loss_and_gamma_many(S, batch, weights, dt, "erf")
-
-
-def learn_many(
-    S0: np.ndarray,
-    task: Task,
-    epochs: int,
-    eta: float | np.ndarray,
-    *,
-    seed: np.random.Generator | int | None = None,
-    eta_drop: tuple[float, float] | None = None,
-    record_every: int = 100,
-) -> dict[str, np.ndarray]:
-    """Exact overlap map of the reduced erf theory for many rank-1 networks at once.
-
-    Every network sees the same batch at each epoch (one stream from ``seed``) and
-    takes ``S' = (I - eta Gamma) S (I - eta Gamma)``.
-
-    Parameters
-    ----------
-    S0 : numpy.ndarray, shape (n, 4, 4)
-    task : Task
-        One input, one output.
-    epochs : int
-    eta : float or numpy.ndarray of shape (n,)
-    seed : int or Generator, optional
-        Seed of the batch stream.
-    eta_drop : (threshold, factor), optional
-        Divide a network's rate by ``factor`` the first time its batch loss falls
-        below ``threshold`` (the paper: ``(0.015, 5)``).
-    record_every : int
-        Keep the overlaps every this many epochs (and the last).
-
-    Returns
-    -------
-    dict
-        ``overlaps`` ``(n_rec, n, 4, 4)`` at ``epoch`` ``(n_rec,)``; ``loss``
-        ``(epochs, n)``; ``eta`` ``(n,)`` at the end; ``drop_epoch`` ``(n,)``
-        (``-1``: never dropped).
-    """
-    S = np.array(S0, dtype=np.float64)
-    n = S.shape[0]
-    if int(epochs) != epochs or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs}")
-    rates = np.broadcast_to(np.asarray(eta, dtype=np.float64), (n,)).copy()
-    if not np.all(rates > 0):
-        raise ValueError("learning rates must be positive")
-    stream = batches(task, seed)
-    eye = np.eye(4)
-    loss = np.empty((epochs, n))
-    drop = np.full(n, -1)
-    rec_epochs = sorted(set(range(0, epochs, record_every)) | {epochs})
-    recs = np.empty((len(rec_epochs), n, 4, 4))
-    r = 0
-    for epoch in range(epochs):
-        if epoch == rec_epochs[r]:
-            recs[r] = S
-            r += 1
-        batch = next(stream)
-        L, G = erf_loss_gamma_many(S, batch, task.loss_weights(batch[2]), task.dt)
-        if not np.all(np.isfinite(L)):
-            raise DivergenceError(f"reduced learning diverged at epoch {epoch}; reduce eta")
-        P = eye - rates[:, None, None] * G
-        S = P @ S @ P
-        S = 0.5 * (S + S.transpose(0, 2, 1))
-        loss[epoch] = L
-        if eta_drop is not None:
-            hit = (drop < 0) & (L < eta_drop[0])
-            rates[hit] /= eta_drop[1]
-            drop[hit] = epoch
-    recs[r] = S
-    if not np.all(np.isfinite(S)):
-        raise DivergenceError("reduced learning diverged; reduce eta")
-    return {"overlaps": recs, "epoch": np.array(rec_epochs), "loss": loss, "eta": rates,
-            "drop_epoch": drop}
 
 
 def twin_experiment(
@@ -1000,11 +883,12 @@ def twin_experiment(
     start = random_overlaps(n_pairs, [seed, 0], cross_std=cross_std, norm_range=norm_range)
     kw = {"dt": dt, "t_max": t_max, "batch_size": batch_size}
     tA, tB, tC = FlipFlop(**kw), DecisionMaking(**kw), TeacherStudent(**kw)
-    runs = [learn_many(start, t, epochs_ab, eta_ab, seed=[seed, i + 1], eta_drop=eta_drop,
-                       record_every=record_every) for i, t in enumerate((tA, tB))]
+    runs = [theory.learn_many(start, t, epochs_ab, eta_ab, "erf", seed=[seed, i + 1],
+                              eta_drop=eta_drop, record_every=record_every)
+            for i, t in enumerate((tA, tB))]
     after = np.stack([runs[0]["overlaps"][-1], runs[1]["overlaps"][-1]], axis=1)  # (n, 2, 4, 4)
-    c = learn_many(after.reshape(-1, 4, 4), tC, epochs_c, eta_c, seed=[seed, 3],
-                   record_every=record_every)
+    c = theory.learn_many(after.reshape(-1, 4, 4), tC, epochs_c, eta_c, "erf", seed=[seed, 3],
+                          record_every=record_every)
     n_rec = len(c["epoch"])
     return {
         "start": start,
@@ -2017,16 +1901,15 @@ def flow_memory_numbers(scans: dict, *, eta_fit_max: float = 5e-3,
         "flow_function_theta2": float(eta_scan["flow_function"]),
         "gd_memory_theta2": eta_scan["invisible"][i_eta],
         "gd_flow_ratio": eta_scan["invisible"][i_eta] / float(eta_scan["flow_invisible"]),
-        "dev_slope": np.polyfit(np.log(np.asarray(etas)[small]), np.log(dev[small]), 1)[0],
+        "dev_slope": loglog_slope(np.asarray(etas)[small], dev[small]),
         "flow_unit_median": np.median(flows["invisible"][:n_unit]),
         "flow_broad_median": np.median(flows["invisible"][n_unit:]),
         "flow_broad_min": np.min(flows["invisible"][n_unit:]),
         "flow_max_conserved_drift": np.max(flows["conserved_drift"]),
         "flow_max_function": np.max(flows["function"]),
         "flow_max_loss": np.max(flows["loss"]),
-        "dc_slope_flow": np.polyfit(np.log(dcs)[small_dc], np.log(dc_scan["flow"])[small_dc],
-                                    1)[0],
-        "dc_slope_gd": np.polyfit(np.log(dcs)[small_dc], np.log(dc_scan["gd"])[small_dc], 1)[0],
+        "dc_slope_flow": loglog_slope(np.asarray(dcs)[small_dc], dc_scan["flow"][small_dc]),
+        "dc_slope_gd": loglog_slope(np.asarray(dcs)[small_dc], dc_scan["gd"][small_dc]),
         "n_starts": len(scans["starts"]),
     }
 

@@ -13,41 +13,16 @@ step costs ``O(N (n_in + R + n_out))``. Entries are O(1) (vectors of norm about
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 
 from . import _kernels as K
+from ._checks import check_dt, check_input, phi_code, shape_from_names
 from .overlaps import Overlaps, vector_names
 
 __all__ = ["LowRankRNN", "squared_error"]
 
 # Most float64 numbers (phi and phi' of the activity) kept between the passes: 400 MB.
 _STORE_LIMIT = 50_000_000
-
-
-def _phi_code(phi: str) -> int:
-    try:
-        return K.PHI_CODES[phi]
-    except KeyError:
-        raise ValueError(
-            f"unknown nonlinearity phi={phi!r}; expected one of {sorted(K.PHI_CODES)}"
-        ) from None
-
-
-def _check_dt(dt: float) -> float:
-    if not (isinstance(dt, int | float | np.floating) and np.isfinite(dt) and dt > 0):
-        raise ValueError(f"time step dt must be a positive number, got dt={dt!r}")
-    return float(dt)
-
-
-def _check_input(x: np.ndarray, n_in: int) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float64)
-    if x.ndim != 3 or x.shape[2] != n_in:
-        raise ValueError(f"input x must have shape (B, T, n_in={n_in}), got {x.shape}")
-    if not np.all(np.isfinite(x)):
-        raise ValueError("input x has non-finite entries")
-    return np.ascontiguousarray(x)
 
 
 def squared_error(
@@ -98,7 +73,7 @@ class LowRankRNN:
             from . import _torch
 
             _torch.device_of(self.device)  # fails early, and clearly, without CUDA
-        self._code = _phi_code(phi)
+        self._code = phi_code(phi)
         self.names = vector_names(rank, n_in, n_out)
         X = np.array(X, dtype=np.float64, order="C")
         if X.ndim != 2 or X.shape[1] != len(self.names):
@@ -184,7 +159,7 @@ class LowRankRNN:
         device: str | None = None,
     ) -> LowRankRNN:
         """Random vectors whose overlaps are exactly ``S`` (see :meth:`Overlaps.vectors`)."""
-        rank, n_in, n_out = _shape_from_names(S.names)
+        rank, n_in, n_out = shape_from_names(S.names)
         return cls(S.vectors(N, seed), rank=rank, n_in=n_in, n_out=n_out, phi=phi, device=device)
 
     def copy(self) -> LowRankRNN:
@@ -265,8 +240,8 @@ class LowRankRNN:
         h : numpy.ndarray, shape (B, T+1, N)
             Only when ``return_activity``.
         """
-        dt = _check_dt(dt)
-        x = _check_input(x, self.n_in)
+        dt = check_dt(dt)
+        x = check_input(x, self.n_in)
         if noise_std < 0 or not np.isfinite(noise_std):
             raise ValueError(f"noise_std must be non-negative, got {noise_std}")
         if noise_std > 0:
@@ -294,8 +269,8 @@ class LowRankRNN:
         Backpropagation through time, written out by hand (``O(N k)`` per step).
         """
         x, target, _ = batch
-        dt = _check_dt(dt)
-        x = _check_input(x, self.n_in)
+        dt = check_dt(dt)
+        x = check_input(x, self.n_in)
         if self.device is not None:
             from . import _torch
 
@@ -317,14 +292,3 @@ class LowRankRNN:
         loss, gy = squared_error(y, target, weights)
         grad = K.net_backward(self.X, *self._idx, x, kap, gy, dt, self._code, A, P, work=work)
         return loss, grad
-
-
-def _shape_from_names(names: Sequence[str]) -> tuple[int, int, int]:
-    count = {c: sum(1 for n in names if n[0] == c) for c in "muvz"}
-    rank, n_in, n_out = count["u"], count["m"], count["z"]
-    if count["v"] != rank or tuple(names) != vector_names(rank, n_in, n_out):
-        raise ValueError(
-            f"vector names {tuple(names)} are not a network's; expected an order like "
-            f"{vector_names(max(rank, 1), max(n_in, 1), max(n_out, 1))}"
-        )
-    return rank, n_in, n_out

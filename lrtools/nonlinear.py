@@ -41,10 +41,12 @@ import numpy as np
 from scipy import stats
 
 from . import experiments, theory
+from ._checks import shape_from_names
 from .cache import cached_run
-from .history import DivergenceError, History
-from .network import LowRankRNN, _shape_from_names
-from .overlaps import Overlaps, _psd_sqrt
+from .fits import PowerLaw, fit_floor, fit_power_law
+from .history import History
+from .network import LowRankRNN
+from .overlaps import Overlaps, psd_sqrt
 from .tasks import FlipFlop, Task, batches
 from .training import train
 
@@ -298,7 +300,7 @@ def _polar_basis(N: int, k: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def _network(X: np.ndarray, names: Sequence[str], phi: str) -> LowRankRNN:
-    rank, n_in, n_out = _shape_from_names(names)
+    rank, n_in, n_out = shape_from_names(names)
     return LowRankRNN(X, rank=rank, n_in=n_in, n_out=n_out, phi=phi)
 
 
@@ -339,31 +341,10 @@ def train_projected(
     History
         ``loss (epochs,)`` and ``overlaps (epochs + 1, k, k)``.
     """
-    if int(epochs) != epochs or epochs < 0:
-        raise ValueError(f"epochs must be a non-negative integer, got {epochs}")
-    if not (np.isfinite(eta) and eta > 0):
-        raise ValueError(f"learning rate eta must be positive, got {eta}")
     rng = np.random.default_rng(seed if vector_seed is None else vector_seed)
     Q = _polar_basis(int(N), S0.k, rng)
-    net = _network(Q @ _psd_sqrt(S0.matrix), S0.names, phi)
-    stream = batches(task, seed)
-    losses = np.empty(epochs)
-    traj = np.empty((epochs + 1, S0.k, S0.k))
-    traj[0] = net.X.T @ net.X / N
-    for epoch in range(epochs):
-        b = next(stream)
-        L, grad = net.loss_and_gradient(b, task.loss_weights(b[2]), task.dt)
-        if not np.isfinite(L):
-            raise DivergenceError(f"projected training diverged at epoch {epoch} (eta={eta:g})")
-        X = net.X - (N * eta) * grad
-        S = X.T @ X / N
-        S = 0.5 * (S + S.T)
-        net.X = np.ascontiguousarray(Q @ _psd_sqrt(S))
-        losses[epoch] = L
-        traj[epoch + 1] = S
-    return History(loss=losses, overlaps=traj, names=S0.names, time=eta * np.arange(epochs + 1),
-                   info={"eta": eta, "optimizer": "gd-projected", "phi": phi, "N": int(N),
-                         "task": repr(task), "seed": seed})
+    net = _network(Q @ psd_sqrt(S0.matrix), S0.names, phi)
+    return train(net, task, epochs, eta, seed=seed, project=Q)
 
 
 # ---------------------------------------------------------------------------
@@ -441,8 +422,8 @@ def _convergence_job(S0: np.ndarray, names: tuple[str, ...], task: Task, N: int,
     if projected:
         net_hist = train_projected(S, N, task, epochs, eta, phi, seed=seed, vector_seed=vec_seed)
         Q = _polar_basis(N, S.k, np.random.default_rng(vec_seed))  # the same Q as in training
-        net0 = _network(Q @ _psd_sqrt(S.matrix), names, phi)
-        net1 = _network(Q @ _psd_sqrt(net_hist.final.matrix), names, phi)
+        net0 = _network(Q @ psd_sqrt(S.matrix), names, phi)
+        net1 = _network(Q @ psd_sqrt(net_hist.final.matrix), names, phi)
     else:
         net0 = LowRankRNN.from_overlaps(S, N, phi=phi, seed=np.random.default_rng(vec_seed))
         net1 = net0.copy()
@@ -592,105 +573,6 @@ def process_executor(workers: int = 2) -> concurrent.futures.ProcessPoolExecutor
 
     return concurrent.futures.ProcessPoolExecutor(
         workers, mp_context=multiprocessing.get_context("spawn"), initializer=_single_thread)
-
-
-@dataclass(frozen=True)
-class PowerLaw:
-    """Least-squares fit ``log err = intercept + slope log N`` with a confidence interval.
-
-    ``ci`` is the two-sided interval of the slope at level ``level`` from the
-    t distribution with ``n - 2`` degrees of freedom (every (N, seed) error is one
-    point; seeds are independent).
-    """
-
-    slope: float
-    intercept: float
-    stderr: float
-    ci: tuple[float, float]
-    level: float
-    n_points: int
-
-    def __call__(self, N: np.ndarray) -> np.ndarray:
-        """Fitted error at ``N``."""
-        return np.exp(self.intercept) * np.asarray(N, dtype=np.float64) ** self.slope
-
-
-def fit_power_law(Ns: Sequence[float], errors: np.ndarray, level: float = 0.95) -> PowerLaw:
-    """Fit ``err ~ C N^slope`` on log-log axes.
-
-    Parameters
-    ----------
-    Ns : sequence, shape (n,)
-        Network sizes.
-    errors : array, shape (n,) or (n, s)
-        Errors (one column per seed).
-    level : float
-        Confidence level of the slope interval.
-    """
-    errors = np.asarray(errors, dtype=np.float64)
-    Ns = np.asarray(Ns, dtype=np.float64)
-    if errors.ndim == 1:
-        errors = errors[:, None]
-    if errors.shape[0] != Ns.size:
-        raise ValueError(f"errors has {errors.shape[0]} rows for {Ns.size} values of N")
-    if np.any(errors <= 0) or not np.all(np.isfinite(errors)):
-        raise ValueError("errors must be positive and finite for a log-log fit")
-    x = np.repeat(np.log(Ns), errors.shape[1])
-    y = np.log(errors).ravel()
-    if np.unique(x).size < 2 or x.size < 3:
-        raise ValueError("need at least two values of N and three points")
-    res = stats.linregress(x, y)
-    t = stats.t.ppf(0.5 + level / 2, x.size - 2)
-    return PowerLaw(slope=float(res.slope), intercept=float(res.intercept),
-                    stderr=float(res.stderr),
-                    ci=(float(res.slope - t * res.stderr), float(res.slope + t * res.stderr)),
-                    level=level, n_points=int(x.size))
-
-
-def fit_floor(Ns: Sequence[float], errors: np.ndarray, *, n_boot: int = 2000,
-              level: float = 0.95, seed: int = 0) -> dict[str, float]:
-    """Fit ``err(N)^2 = a^2 / N + b^2``: a sampling term plus an N-independent floor.
-
-    Linear least squares for ``(a^2, b^2)`` on the seed-averaged squared errors
-    (weights ``1 / mean^2``, i.e. relative residuals), clipped at zero. Confidence
-    intervals by bootstrap: the seeds of every ``N`` are resampled with
-    replacement ``n_boot`` times.
-
-    Parameters
-    ----------
-    Ns : sequence, shape (n,)
-        Network sizes.
-    errors : array, shape (n, s)
-        Errors, one column per seed.
-    n_boot, level, seed : bootstrap resamples, interval level and generator seed.
-
-    Returns
-    -------
-    dict
-        ``a``, ``b`` (the floor), ``crossover_N = (a / b)^2`` (the size at which
-        the two terms are equal; ``inf`` without a floor) and the intervals
-        ``a_ci``, ``b_ci`` (tuples).
-    """
-    Ns = np.asarray(Ns, dtype=np.float64)
-    errors = np.asarray(errors, dtype=np.float64).reshape(Ns.size, -1)
-
-    def solve(err: np.ndarray) -> tuple[float, float]:
-        e2 = np.mean(err**2, axis=1)
-        A = np.stack([1.0 / Ns, np.ones_like(Ns)], axis=1) / e2[:, None]
-        coef, *_ = np.linalg.lstsq(A, np.ones_like(Ns), rcond=None)
-        a2, b2 = np.clip(coef, 0.0, None)
-        return float(np.sqrt(a2)), float(np.sqrt(b2))
-
-    a, b = solve(errors)
-    rng = np.random.default_rng(seed)
-    s = errors.shape[1]
-    boot = np.array([solve(np.take_along_axis(errors, rng.integers(0, s, errors.shape), axis=1))
-                     for _ in range(n_boot)])
-    lo, hi = 50 * (1 - level), 50 * (1 + level)
-    a_ci = tuple(float(v) for v in np.percentile(boot[:, 0], [lo, hi]))
-    b_ci = tuple(float(v) for v in np.percentile(boot[:, 1], [lo, hi]))
-    return {"a": a, "b": b, "crossover_N": (a / b) ** 2 if b > 0 else float("inf"),
-            "a_ci": a_ci, "b_ci": b_ci}
 
 
 # ---------------------------------------------------------------------------

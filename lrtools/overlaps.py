@@ -31,6 +31,7 @@ __all__ = [
     "invisible_pairs",
     "vectors_with_overlaps",
     "pair_name",
+    "psd_sqrt",
 ]
 
 # Relative tolerance on the smallest eigenvalue of S below which a matrix is
@@ -142,10 +143,20 @@ def invisible_pairs(names: Sequence[str], phi: str = "linear") -> list[tuple[str
     return [p for p in _sorted_pairs(pairs) if p not in vis]
 
 
-def _psd_sqrt(S: np.ndarray) -> np.ndarray:
-    w, Q = np.linalg.eigh(S)
-    w = np.clip(w, 0.0, None)
-    return (Q * np.sqrt(w)) @ Q.T
+def psd_sqrt(S: np.ndarray) -> np.ndarray:
+    """The symmetric square root of a positive semidefinite matrix, or of a stack of them.
+
+    ``S`` of shape ``(..., k, k)`` is symmetrised, then ``S^{1/2} = Q diag(sqrt(w))
+    Q^T`` from its eigendecomposition, with round-off negative eigenvalues set to 0.
+    """
+    S = np.asarray(S, dtype=np.float64)
+    if S.ndim < 2 or S.shape[-1] != S.shape[-2]:
+        raise ValueError(f"psd_sqrt needs square matrices, got shape {S.shape}")
+    w, Q = np.linalg.eigh(0.5 * (S + np.swapaxes(S, -1, -2)))
+    w = np.sqrt(np.clip(w, 0.0, None))
+    if S.ndim == 2:
+        return (Q * w) @ Q.T
+    return (Q * w[..., None, :]) @ np.swapaxes(Q, -1, -2)
 
 
 def _check_psd(S: np.ndarray, what: str = "overlap matrix") -> None:
@@ -200,7 +211,7 @@ def vectors_with_overlaps(
     # G C^{-1/2} / sqrt(N) is the polar factor W P^T of G = W diag(s) P^T: columns
     # orthonormal to round-off however ill-conditioned G is.
     W, _, Pt = np.linalg.svd(G, full_matrices=False)
-    return np.sqrt(N) * (W @ Pt) @ _psd_sqrt(S)
+    return np.sqrt(N) * (W @ Pt) @ psd_sqrt(S)
 
 
 @dataclass(frozen=True, eq=False)

@@ -40,11 +40,11 @@ instance. Sweeps over seeds accept an optional
    ``-2`` in the noise amplitude ``s`` and ``+1`` in ``N``. Weight decay instead
    erases it exponentially (chapter 4).
 
-The workhorse is a batched kernel for linear rank-1 networks
-(:func:`linear_loss_gamma_many`): the exact overlap map for many networks at
-once (:func:`learn_many`, with synaptic noise simulated exactly in overlap
-space) and the training of their ``N``-dimensional vectors (:func:`train_many`,
-equal to :func:`lrtools.train` to round-off).
+The workhorses are the batched learners of the core: the exact overlap map for
+many networks at once (:func:`lrtools.theory.learn_many`, with synaptic noise
+simulated exactly in overlap space) and the training of their ``N``-dimensional
+vectors (:func:`lrtools.training.train_many`, equal to :func:`lrtools.train` to
+round-off).
 
 The chapter itself makes short calls: cached studies (:func:`cohort_study`,
 :func:`balance_study`, :func:`burial_study`, :func:`cached_noise_check`), the key
@@ -63,16 +63,13 @@ import numpy as np
 
 from . import probe, theory
 from .cache import cached_run
-from .history import DivergenceError
+from .fits import cohens_d, fit_exponent, fit_rate, quartile_ratio
 from .network import LowRankRNN
 from .overlaps import Overlaps
 from .tasks import ExponentialFilter, Task, batches
-from .training import train
+from .training import train, train_many
 
 __all__ = [
-    "linear_loss_gamma_many",
-    "learn_many",
-    "train_many",
     "time_to_criterion",
     "quartile_ratio",
     "family_study",
@@ -151,283 +148,6 @@ def _stack(results: Sequence[Mapping[str, np.ndarray]]) -> dict[str, np.ndarray]
 # ---------------------------------------------------------------------------
 
 
-def _check_task(task: Task) -> None:
-    if (task.n_in, task.n_out) != (1, 1):
-        raise ValueError(
-            f"the batched linear kernels need one input and one output; "
-            f"{type(task).__name__} has {task.n_in} and {task.n_out}"
-        )
-
-
-def linear_loss_gamma_many(
-    S: np.ndarray, batch: tuple[np.ndarray, np.ndarray, np.ndarray], weights: np.ndarray,
-    dt: float,
-) -> tuple[np.ndarray, np.ndarray]:
-    r"""Loss and ``Gamma`` of ``n`` linear rank-1 networks on one batch, in one pass.
-
-    The same numbers as :func:`lrtools.theory.loss_and_gamma` (``phi="linear"``;
-    equal to round-off, checked in the tests), for many overlap matrices at once:
-    the input coordinate ``kappa_m`` is shared and computed once, and each network
-    runs ``kappa_u[t+1] = (1 - dt) kappa_u[t] + dt (sigma_vm kappa_m[t] + sigma_vu
-    kappa_u[t])``, ``y[t] = sigma_zm kappa_m[t+1] + sigma_zu kappa_u[t+1]`` and its
-    adjoint. Only ``Gamma_zm, Gamma_zu, Gamma_vm, Gamma_vu`` are non-zero.
-
-    Parameters
-    ----------
-    S : numpy.ndarray, shape (n, 4, 4)
-        Overlaps, order ``(m, u, v, z)``.
-    batch : tuple
-        ``(x, target, mask)``, each ``(B, T, 1)``.
-    weights : numpy.ndarray, shape (B, T, 1)
-        Loss weights (:meth:`Task.loss_weights`).
-    dt : float
-        Euler step.
-
-    Returns
-    -------
-    L : numpy.ndarray, shape (n,)
-    Gamma : numpy.ndarray, shape (n, 4, 4)
-    """
-    return theory.loss_and_gamma_many(S, batch, weights, dt, "linear")
-
-
-def _psd_sqrt_many(S: np.ndarray) -> np.ndarray:
-    w, Q = np.linalg.eigh(0.5 * (S + S.transpose(0, 2, 1)))
-    return (Q * np.sqrt(np.clip(w, 0.0, None))[:, None, :]) @ Q.transpose(0, 2, 1)
-
-
-def _overlap_noise(S: np.ndarray, s: float, N: int, rng: np.random.Generator) -> np.ndarray:
-    """Change of ``n`` overlap matrices ``(n, k, k)`` by i.i.d. noise ``s`` on ``N x k`` vectors."""
-    n, k, _ = S.shape
-    C = rng.standard_normal((n, k, k))
-    # Wishart(N - k, I_k) by Bartlett's decomposition: W = A A^T, A lower triangular
-    A = np.zeros((n, k, k))
-    il = np.tril_indices(k, -1)
-    A[:, il[0], il[1]] = rng.standard_normal((n, len(il[0])))
-    A[:, np.arange(k), np.arange(k)] = np.sqrt(rng.chisquare(N - k - np.arange(k), size=(n, k)))
-    R = _psd_sqrt_many(S)
-    RC = R @ C
-    return (s / np.sqrt(N)) * (RC + RC.transpose(0, 2, 1)) + (s * s / N) * (
-        C.transpose(0, 2, 1) @ C + A @ A.transpose(0, 2, 1))
-
-
-def learn_many(
-    S0: np.ndarray,
-    task: Task,
-    epochs: int,
-    eta: float,
-    *,
-    seed: np.random.Generator | int | None = None,
-    weight_decay: float = 0.0,
-    weight_noise: float = 0.0,
-    N: int | None = None,
-    noise_seed: np.random.Generator | int | None = None,
-    record_every: int | None = None,
-) -> dict[str, np.ndarray]:
-    r"""The exact overlap map ``S' = (I - eta Gamma) S (I - eta Gamma)`` for many linear networks.
-
-    Every network sees the same batches (one stream from ``seed``). Equal to
-    :func:`lrtools.theory.learn` run on each start (to round-off), ten times
-    faster per network.
-
-    **Synaptic noise in overlap space.** With ``weight_noise = s`` every entry of
-    the ``N x 4`` vectors receives ``s xi`` after each update (as in
-    :func:`lrtools.train`). The loss depends on ``S`` only and the noise is
-    isotropic, so the overlaps remain a Markov chain, and its step is exactly
-
-    .. math:: S' = \tilde S + \frac{s}{\sqrt N}\bigl(\tilde S^{1/2} C + C^\top
-        \tilde S^{1/2}\bigr) + \frac{s^2}{N}\bigl(C^\top C + W\bigr),
-
-    with ``tilde S = (I - eta Gamma) S (I - eta Gamma)``, ``C`` a ``4 x 4``
-    matrix of independent standard normals and ``W`` an independent Wishart
-    matrix with ``N - 4`` degrees of freedom (``X^T xi = B^T Q^T xi`` for an
-    orthonormal basis ``Q`` of the vectors' span and ``B^T B = N tilde S``;
-    the part of ``xi`` outside the span gives ``W``). This is equal *in
-    distribution* to training the ``N``-dimensional vectors, at any ``N >= 4``,
-    and costs the same at every ``N``.
-
-    Parameters
-    ----------
-    S0 : numpy.ndarray, shape (n, 4, 4)
-        Starting overlaps (linear rank 1, order ``m, u, v, z``).
-    task : Task
-        One input, one output.
-    epochs : int
-        Number of updates.
-    eta : float
-        Learning rate.
-    seed : int or numpy.random.Generator, optional
-        Batches of random tasks.
-    weight_decay : float
-        ``Gamma -> Gamma + weight_decay * I`` (as in :func:`lrtools.train`).
-    weight_noise : float
-        Synaptic noise ``s`` per vector entry and epoch (needs ``N``).
-    N : int, optional
-        Number of neurons (only the noise depends on it).
-    noise_seed : int or numpy.random.Generator, optional
-        Source of the noise (independent for every network).
-    record_every : int, optional
-        Keep the overlaps every this many epochs (and the last).
-
-    Returns
-    -------
-    dict
-        ``loss (epochs, n)`` (before each update), ``final (n, 4, 4)``; with
-        ``record_every`` also ``overlaps (n_rec, n, 4, 4)`` at ``epoch (n_rec,)``.
-    """
-    _check_task(task)
-    S = np.array(S0, dtype=np.float64)
-    if S.ndim != 3 or S.shape[1:] != (4, 4):
-        raise ValueError(f"S0 must have shape (n, 4, 4), got {S.shape}")
-    if not (np.isfinite(weight_noise) and weight_noise >= 0):
-        raise ValueError(f"weight_noise must be non-negative, got {weight_noise}")
-    if weight_noise > 0 and (N is None or int(N) != N or N < 4):
-        raise ValueError(f"synaptic noise needs the number of neurons N >= 4, got N={N}")
-    noise_rng = np.random.default_rng(noise_seed) if weight_noise > 0 else None
-    if int(epochs) != epochs or epochs < 0:
-        raise ValueError(f"epochs must be a non-negative integer, got {epochs}")
-    if not (np.isfinite(eta) and eta > 0):
-        raise ValueError(f"learning rate eta must be positive, got {eta}")
-    n = S.shape[0]
-    eye = np.eye(4)
-    loss = np.empty((int(epochs), n))
-    rec_epochs = [] if record_every is None else sorted(
-        set(range(0, int(epochs), int(record_every))) | {int(epochs)})
-    recs = []
-    stream = batches(task, seed)
-    for epoch in range(int(epochs)):
-        if rec_epochs and epoch in rec_epochs:
-            recs.append(S.copy())
-        batch = next(stream)
-        L, G = linear_loss_gamma_many(S, batch, task.loss_weights(batch[2]), task.dt)
-        if weight_decay:
-            G = G + weight_decay * eye
-        P = eye - eta * G
-        S = P @ S @ P
-        if noise_rng is not None:
-            S = S + _overlap_noise(S, weight_noise, int(N), noise_rng)
-        S = 0.5 * (S + S.transpose(0, 2, 1))
-        if not np.all(np.isfinite(L)) or not np.all(np.isfinite(S)):
-            raise DivergenceError(
-                f"overlap learning diverged at epoch {epoch}; the learning rate eta={eta:g} "
-                "is too large, reduce it")
-        loss[epoch] = L
-    out = {"loss": loss, "final": S}
-    if rec_epochs:
-        recs.append(S.copy())
-        out["overlaps"] = np.array(recs)
-        out["epoch"] = np.array(rec_epochs)
-    return out
-
-
-def train_many(
-    X0: np.ndarray,
-    task: Task,
-    epochs: int,
-    eta: float,
-    optimizer: str = "gd",
-    *,
-    seeds: Sequence[int] | None = None,
-    weight_noise: float = 0.0,
-    weight_decay: float = 0.0,
-    betas: tuple[float, float] = (0.9, 0.999),
-    eps: float = 1e-8,
-    record_every: int | None = None,
-) -> dict[str, np.ndarray]:
-    r"""Train many linear rank-1 networks (their ``N``-dimensional vectors) at once.
-
-    For a linear network the loss depends on the vectors only through ``S = X^T
-    X / N``, and its gradient is exactly ``dL/dX = X Gamma(S) / N``. So each epoch
-    computes ``Gamma`` of every network with :func:`linear_loss_gamma_many` and
-    applies the same update as :func:`lrtools.train`: ``X -= N eta dL/dX`` (GD) or
-    Adam's per-entry step, then the weight noise ``X += weight_noise * xi``. With
-    ``seeds`` (one int per network) every network draws its noise from the stream
-    :func:`lrtools.train` would use with that seed, so each result equals
-    ``lrtools.train(net, task, ..., seed=seeds[i])`` to round-off, without
-    backpropagation through ``N`` neurons.
-
-    Parameters
-    ----------
-    X0 : numpy.ndarray, shape (n, N, 4)
-        Vectors ``(m, u, v, z)`` of ``n`` networks of ``N`` neurons (not modified).
-    task : Task
-        One input, one output; random tasks use the batch stream of ``seeds[0]``
-        for every network.
-    epochs : int
-        Number of updates.
-    eta : float
-        GD: vectors move by ``-N eta dL/dx``; Adam: its learning rate.
-    optimizer : {"gd", "adam"}
-    seeds : sequence of int, optional
-        One per network: the weight-noise stream (and batches) as in
-        :func:`lrtools.train`. Default ``0, 1, ..., n-1``.
-    weight_noise, weight_decay, betas, eps : float
-        As in :func:`lrtools.train`.
-    record_every : int, optional
-        Keep the overlaps every this many epochs (and the last).
-
-    Returns
-    -------
-    dict
-        ``X (n, N, 4)`` final vectors, ``loss (epochs, n)``; with ``record_every``
-        also ``overlaps (n_rec, n, 4, 4)`` at ``epoch (n_rec,)``.
-    """
-    _check_task(task)
-    if optimizer not in ("gd", "adam"):
-        raise ValueError(f"unknown optimizer {optimizer!r}; expected 'gd' or 'adam'")
-    X = np.array(X0, dtype=np.float64)
-    if X.ndim != 3 or X.shape[2] != 4:
-        raise ValueError(f"X0 must have shape (n, N, 4) (rank 1: m, u, v, z), got {X.shape}")
-    if not (np.isfinite(eta) and eta > 0):
-        raise ValueError(f"learning rate eta must be positive, got {eta}")
-    if weight_noise < 0 or weight_decay < 0:
-        raise ValueError("weight_noise and weight_decay must be non-negative")
-    n, N, _ = X.shape
-    seeds = list(range(n)) if seeds is None else [int(s) for s in seeds]
-    if len(seeds) != n:
-        raise ValueError(f"{n} networks need {n} seeds, got {len(seeds)}")
-    rngs = [np.random.default_rng([s, 1]) for s in seeds] if weight_noise > 0 else None
-    stream = batches(task, seeds[0])
-    eye = np.eye(4)
-    if optimizer == "adam":
-        m1 = np.zeros_like(X)
-        m2 = np.zeros_like(X)
-        b1, b2 = betas
-    loss = np.empty((int(epochs), n))
-    rec_epochs = [] if record_every is None else sorted(
-        set(range(0, int(epochs), int(record_every))) | {int(epochs)})
-    recs = []
-    for epoch in range(int(epochs)):
-        S = X.transpose(0, 2, 1) @ X / N
-        if rec_epochs and epoch in rec_epochs:
-            recs.append(S)
-        batch = next(stream)
-        L, G = linear_loss_gamma_many(S, batch, task.loss_weights(batch[2]), task.dt)
-        if weight_decay:
-            G = G + weight_decay * eye
-        if optimizer == "gd":
-            X = X @ (eye - eta * G)
-        else:
-            grad = X @ G / N
-            t = epoch + 1
-            m1 = b1 * m1 + (1.0 - b1) * grad
-            m2 = b2 * m2 + (1.0 - b2) * grad * grad
-            X = X - eta * (m1 / (1.0 - b1**t)) / (np.sqrt(m2 / (1.0 - b2**t)) + eps)
-        if rngs is not None:
-            X += weight_noise * np.stack([r.standard_normal((N, 4)) for r in rngs])
-        if not np.all(np.isfinite(L)) or not np.all(np.isfinite(X)):
-            raise DivergenceError(
-                f"training diverged at epoch {epoch}; the learning rate eta={eta:g} "
-                f"({optimizer}) is too large, reduce it")
-        loss[epoch] = L
-    out = {"X": X, "loss": loss}
-    if rec_epochs:
-        recs.append(X.transpose(0, 2, 1) @ X / N)
-        out["overlaps"] = np.array(recs)
-        out["epoch"] = np.array(rec_epochs)
-    return out
-
-
 # ---------------------------------------------------------------------------
 # Predictions 1 and 2: equivalent networks differ in learning speed and noise
 # ---------------------------------------------------------------------------
@@ -464,21 +184,6 @@ def time_to_criterion(loss: np.ndarray, criterion: float) -> np.ndarray:
         frac = (np.log(prev) - np.log(criterion)) / (np.log(prev) - np.log(cur))
     t = np.where(i > 0, i - 1 + np.clip(np.nan_to_num(frac, nan=1.0), 0.0, 1.0), 0.0)
     return np.where(reached, t, np.inf)
-
-
-def quartile_ratio(values: np.ndarray, by: np.ndarray | None = None) -> float:
-    """Mean of ``values`` in the top quartile over the mean in the bottom quartile.
-
-    Quartiles of ``by`` (default: of ``values`` themselves): with ``by`` the
-    predicted speed and ``values`` the time to criterion, this is how much longer
-    the networks predicted slowest take than those predicted fastest.
-    """
-    values = np.asarray(values, dtype=float)
-    order = np.argsort(values if by is None else np.asarray(by, dtype=float))
-    q = len(values) // 4
-    if q < 1:
-        raise ValueError(f"need at least 4 values, got {len(values)}")
-    return float(np.mean(values[order[-q:]]) / np.mean(values[order[:q]]))
 
 
 def family_study(
@@ -520,10 +225,11 @@ def family_study(
     task = ExponentialFilter(c=c, dt=dt, t_max=t_max)
     task_new = ExponentialFilter(c=c_new, dt=dt, t_max=t_max)
     start = LowRankRNN.random(N, 1, "linear", seed=seed).overlaps()
-    base = Overlaps(learn_many(start.matrix[None], task, base_epochs, eta)["final"][0], NAMES)
+    base = Overlaps(theory.learn_many(start.matrix[None], task, base_epochs, eta)["final"][0],
+                    NAMES)
     family = probe.sample_equivalent(base, n_family, seed=[seed, 1])
     members = np.array([S.matrix for S in family])
-    loss = learn_many(members, task_new, epochs, eta)["loss"]
+    loss = theory.learn_many(members, task_new, epochs, eta)["loss"]
     speed = np.array([probe.initial_speed(S, task_new, eta=eta) for S in family])
     L0 = float(loss[0, 0])  # shared: equivalent networks have the same loss
     times = np.array([time_to_criterion(loss.T, f * L0) for f in criteria])
@@ -742,10 +448,11 @@ def reversal_cohort(
         raise ValueError(f"population must be 'uniform' or 'diverse', got {population!r}")
     A = SignedFilter(c=c, dt=dt, t_max=t_max)
     B = SignedFilter(c=c, dt=dt, t_max=t_max, sign=-1.0)
-    after_A = learn_many(start, A, epochs[0], eta)["final"]
-    mid_direct = learn_many(after_A, A, epochs[1], eta)["final"]
-    mid_reversal = learn_many(after_A, B, epochs[1], eta)["final"]
-    final = learn_many(np.concatenate([mid_direct, mid_reversal]), A, epochs[2], eta)["final"]
+    after_A = theory.learn_many(start, A, epochs[0], eta)["final"]
+    mid_direct = theory.learn_many(after_A, A, epochs[1], eta)["final"]
+    mid_reversal = theory.learn_many(after_A, B, epochs[1], eta)["final"]
+    final = theory.learn_many(np.concatenate([mid_direct, mid_reversal]), A, epochs[2],
+                              eta)["final"]
     loss = final_loss(final, A)
     return {"start": start, "after_A": after_A, "direct": final[:n], "reversal": final[n:],
             "loss_direct": loss[:n], "loss_reversal": loss[n:],
@@ -754,9 +461,9 @@ def reversal_cohort(
 
 def final_loss(S: np.ndarray, task: Task) -> np.ndarray:
     """Loss of linear rank-1 networks (overlaps ``S``, ``(n, 4, 4)``) on the first batch."""
-    _check_task(task)
     batch = next(batches(task, 0))
-    return linear_loss_gamma_many(S, batch, task.loss_weights(batch[2]), task.dt)[0]
+    return theory.loss_and_gamma_many(S, batch, task.loss_weights(batch[2]), task.dt,
+                                      "linear")[0]
 
 
 def _cohort_job(seed: int, kw: dict) -> dict[str, np.ndarray]:
@@ -806,13 +513,6 @@ def reversal_step_scan(
 
 
 _cached_reversal_step_scan = cached_run("ch5-reversal-steps")(reversal_step_scan)
-
-
-def cohens_d(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``(mean(b) - mean(a)) / pooled sd`` along the first axis (two independent groups)."""
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    pooled = np.sqrt(0.5 * (a.var(axis=0, ddof=1) + b.var(axis=0, ddof=1)))
-    return (b.mean(axis=0) - a.mean(axis=0)) / pooled
 
 
 def decode_groups(
@@ -1026,7 +726,7 @@ def balance_runs(
     Each rule trains a fresh random rank-1 network (one per seed) on the task
     (default: the exponential filter ``c = 0.2``) for ``learning_time`` in units
     of ``eta * epochs`` (Adam: the epochs of gradient descent at ``eta = 5e-3``).
-    Linear networks are trained with :func:`train_many` (equal to
+    Linear networks are trained with :func:`lrtools.training.train_many` (equal to
     :func:`lrtools.train`), erf networks with :func:`lrtools.train`.
 
     Parameters
@@ -1128,10 +828,10 @@ def memory_pair(
         :func:`behaviour_features`.
     """
     tA, tB = (ExponentialFilter(c=ci, dt=dt, t_max=t_max) for ci in c)
-    S = learn_many(np.asarray(S0, dtype=float)[None], tA, epochs[0], eta)["final"]
-    mid = np.concatenate([learn_many(S, tA, epochs[1], eta)["final"],
-                          learn_many(S, tB, epochs[1], eta)["final"]])
-    end = learn_many(mid, tA, epochs[2], eta)["final"]
+    S = theory.learn_many(np.asarray(S0, dtype=float)[None], tA, epochs[0], eta)["final"]
+    mid = np.concatenate([theory.learn_many(S, tA, epochs[1], eta)["final"],
+                          theory.learn_many(S, tB, epochs[1], eta)["final"]])
+    end = theory.learn_many(mid, tA, epochs[2], eta)["final"]
     return {"aaa": end[0], "aba": end[1],
             "D0": np.array(np.linalg.norm(invisible_values(end[1]) - invisible_values(end[0]))),
             "function_gap": np.array(np.max(np.abs(behaviour_features(end[1])
@@ -1145,7 +845,7 @@ def _burial_job(S_a, S_b, s, N, n_rep, task, eta, horizon, n_points, seed):
     rate = diffusion_rate(0.5 * (S_a + S_b), e, s, N)
     every = max(int(np.ceil(horizon * D0**2 / rate / n_points)), 1)
     S = np.concatenate([np.repeat(S_a[None], n_rep, 0), np.repeat(S_b[None], n_rep, 0)])
-    r = learn_many(S, task, every * n_points, eta, weight_noise=s, N=N,
+    r = theory.learn_many(S, task, every * n_points, eta, weight_noise=s, N=N,
                    noise_seed=[seed, N, int(round(s * 1e9))], record_every=every)
     p = invisible_values(r["overlaps"]) @ e  # (n_rec, 2 n_rep)
     return {"epoch": r["epoch"], "proj": p.reshape(len(p), 2, n_rep), "rate": np.array(rate)}
@@ -1280,26 +980,6 @@ def lifetime_fit(data: Mapping[str, np.ndarray], *, n_boot: int = 200,
             "signal": signal, "dprime": dprime, "retention": signal[:, late].mean(axis=1)}
 
 
-def fit_exponent(x: np.ndarray, t: np.ndarray, t_boot: np.ndarray | None = None,
-                 ci: float = 0.95) -> dict[str, float]:
-    """Slope of ``log t`` against ``log x``, with a bootstrap interval from ``t_boot``.
-
-    Returns
-    -------
-    dict
-        ``exponent``, ``low``, ``high`` (percentile interval of the bootstrap
-        slopes; NaN without ``t_boot``).
-    """
-    lx = np.log(np.asarray(x, dtype=float))
-    slope = float(np.polyfit(lx, np.log(np.asarray(t, dtype=float)), 1)[0])
-    if t_boot is None:
-        return {"exponent": slope, "low": float("nan"), "high": float("nan")}
-    slopes = np.polyfit(lx, np.log(np.asarray(t_boot, dtype=float)).T, 1)[0]
-    a = (1 - ci) / 2
-    return {"exponent": slope, "low": float(np.quantile(slopes, a)),
-            "high": float(np.quantile(slopes, 1 - a))}
-
-
 def weight_decay_erasure(
     S_a: np.ndarray,
     S_b: np.ndarray,
@@ -1329,11 +1009,11 @@ def weight_decay_erasure(
     for w in weight_decays:
         rate = float(-2.0 * np.log1p(-eta * w))
         every = max(int(np.ceil(e_folds / rate / n_points)), 1)
-        r = learn_many(S, task, every * n_points, eta, weight_decay=w, record_every=every)
+        r = theory.learn_many(S, task, every * n_points, eta, weight_decay=w, record_every=every)
         inv = invisible_values(r["overlaps"])
         dist = np.linalg.norm(inv[:, 1] - inv[:, 0], axis=-1)
         late = slice(n_points // 2, None)
-        fitted = -np.polyfit(r["epoch"][late], np.log(dist[late]), 1)[0]
+        fitted = fit_rate(r["epoch"][late], dist[late])
         out["epoch"].append(r["epoch"])
         out["distance"].append(dist)
         out["predicted_rate"].append(rate)

@@ -55,10 +55,11 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from . import theory
+from ._checks import check_dt
 from .cache import cached_run
 from .history import DivergenceError, History
-from .network import LowRankRNN, _check_dt
-from .overlaps import Overlaps, invisible_pairs, visible_pairs
+from .network import LowRankRNN
+from .overlaps import Overlaps, invisible_pairs, psd_sqrt, visible_pairs
 from .tasks import Task
 
 __all__ = [
@@ -359,8 +360,7 @@ def _build(Y1, S1: Overlaps, spec: dict, why: dict, keep_idx: list[int],
 
 def _gram_coordinates(S: Overlaps) -> np.ndarray:
     """``Y`` of shape ``(2k, k)`` with ``Y^T Y = S`` (room for ``k`` new directions)."""
-    w, V = np.linalg.eigh(S.matrix)
-    root = (V * np.sqrt(np.clip(w, 0.0, None))) @ V.T
+    root = psd_sqrt(S.matrix)
     return np.concatenate([root, np.zeros_like(root)], axis=0)
 
 
@@ -764,7 +764,7 @@ def output_noise_variance(
     numpy.ndarray, shape (n_steps, n_out)
         Variance of each output at each time; independent of the input.
     """
-    dt = _check_dt(dt)
+    dt = check_dt(dt)
     if int(N) != N or N < 1:
         raise ValueError(f"N must be a positive integer, got {N}")
     if int(n_steps) != n_steps or n_steps < 1:
@@ -811,7 +811,7 @@ def noise_difference_variance(
     -------
     numpy.ndarray, shape (n_steps, n_out)
     """
-    dt = _check_dt(dt)
+    dt = check_dt(dt)
     if net1.N != net2.N or net1.names != net2.names:
         raise ValueError("the two networks must have the same N and vectors")
     if "linear" != net1.phi or "linear" != net2.phi:
@@ -844,7 +844,7 @@ def stationary_noise_variance(S: Overlaps, *, N: int, dt: float, noise_std: floa
 
     Raises ``ValueError`` unless ``|a| < 1`` and ``|lambda| < 1`` (stable network).
     """
-    dt = _check_dt(dt)
+    dt = check_dt(dt)
     if S.names != ("m", "u", "v", "z"):
         raise ValueError(f"the closed form is for rank 1 (vectors m, u, v, z), got {S.names}")
     a = 1.0 - dt

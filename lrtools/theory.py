@@ -39,9 +39,18 @@ from scipy.integrate import solve_ivp
 
 from . import _kernels as K
 from . import _progress
+from ._checks import (
+    check_dt,
+    check_epochs,
+    check_input,
+    check_nonnegative,
+    check_rate,
+    phi_code,
+    shape_from_names,
+)
 from .history import DivergenceError, History
-from .network import _check_dt, _check_input, _phi_code, _shape_from_names, squared_error
-from .overlaps import Overlaps, left_right
+from .network import squared_error
+from .overlaps import Overlaps, left_right, psd_sqrt
 from .tasks import Batch, Task, batches
 
 __all__ = [
@@ -51,6 +60,8 @@ __all__ = [
     "loss_and_gamma",
     "loss_and_gamma_many",
     "learn",
+    "learn_many",
+    "overlap_noise",
     "flow",
     "preconditioner",
     "overlap_gradient",
@@ -67,7 +78,7 @@ _DIVERGENCE_FACTOR = 1e6
 
 
 def _indices(names: Sequence[str]) -> tuple[np.ndarray, ...]:
-    rank, n_in, n_out = _shape_from_names(names)
+    rank, n_in, n_out = shape_from_names(names)
     c = np.cumsum([0, n_in, rank, rank, n_out])
     return tuple(np.arange(c[i], c[i + 1], dtype=np.int64) for i in range(4))
 
@@ -94,7 +105,7 @@ def gain(delta: np.ndarray | float, phi: str = "erf") -> tuple[np.ndarray, np.nd
     d = np.atleast_1d(np.asarray(delta, dtype=np.float64))
     if np.any(d < 0) or not np.all(np.isfinite(d)):
         raise ValueError("the variance Delta must be finite and non-negative")
-    g, dg = K.gain_array(_phi_code(phi), np.ascontiguousarray(d))
+    g, dg = K.gain_array(phi_code(phi), np.ascontiguousarray(d))
     if np.ndim(delta) == 0:
         return g[0], dg[0]
     return g.reshape(np.shape(delta)), dg.reshape(np.shape(delta))
@@ -124,16 +135,16 @@ def run(
     """
     S = _as_overlaps(S)
     idx = _indices(S.names)
-    x = _check_input(x, len(idx[0]))
+    x = check_input(x, len(idx[0]))
     if device not in (None, "cpu"):
         from . import _torch
 
-        _phi_code(phi)
+        phi_code(phi)
         with _torch.torch.no_grad():
-            y, _ = _torch.theory_run(S.matrix, idx, x, _check_dt(dt), phi, device)
+            y, _ = _torch.theory_run(S.matrix, idx, x, check_dt(dt), phi, device)
         return y.cpu().numpy()
-    y, _ = K.theory_forward(np.ascontiguousarray(S.matrix), *idx, x, _check_dt(dt),
-                            _phi_code(phi), work=_work(x))
+    y, _ = K.theory_forward(np.ascontiguousarray(S.matrix), *idx, x, check_dt(dt),
+                            phi_code(phi), work=_work(x))
     return y
 
 
@@ -149,9 +160,9 @@ def loss_and_gamma(
     """
     x, target, _ = batch
     idx = _indices(S.names)
-    x = _check_input(x, len(idx[0]))
+    x = check_input(x, len(idx[0]))
     return _loss_and_gamma(np.ascontiguousarray(S.matrix), idx, x, target, weights,
-                           _check_dt(dt), phi, device)
+                           check_dt(dt), phi, device)
 
 
 def _loss_and_gamma(Sm, idx, x, target, weights, dt, phi, device):
@@ -159,7 +170,7 @@ def _loss_and_gamma(Sm, idx, x, target, weights, dt, phi, device):
         from . import _torch
 
         return _torch.theory_loss_and_gamma(Sm, idx, x, target, weights, dt, phi, device)
-    code = _phi_code(phi)
+    code = phi_code(phi)
     y, kap = K.theory_forward(Sm, *idx, x, dt, code, work=_work(x))
     L, gy = squared_error(y, target, weights)
     F = K.theory_backward(Sm, *idx, kap, gy, dt, code, work=_work(x))
@@ -202,7 +213,7 @@ def loss_and_gamma_many(
     if x.ndim != 3 or x.shape[2] != 1 or target.shape != x.shape or weights.shape != x.shape:
         raise ValueError("one input and one output expected: x, target, weights of shape (B, T, 1)")
     return K.rank1_many(S, *(np.ascontiguousarray(a[:, :, 0], dtype=np.float64)
-                             for a in (x, target, weights)), _check_dt(dt), phi == "erf")
+                             for a in (x, target, weights)), check_dt(dt), phi == "erf")
 
 
 def _first_batch(task: Task, seed: np.random.Generator | int | None) -> tuple[Batch, np.ndarray]:
@@ -232,18 +243,134 @@ def overlap_gradient(Gamma: np.ndarray) -> np.ndarray:
     return D
 
 
-def _check_learning_args(epochs: int, eta: float) -> None:
-    if int(epochs) != epochs or epochs < 0:
-        raise ValueError(f"epochs must be a non-negative integer, got {epochs}")
-    if not (np.isfinite(eta) and eta > 0):
-        raise ValueError(f"learning rate eta must be positive, got {eta}")
-
-
 def _diverged(what: str, epoch: int, L: float, L0: float, eta: float) -> DivergenceError:
     return DivergenceError(
         f"{what} diverged at epoch {epoch}: loss {L:.3g} (initial {L0:.3g}); "
         f"the learning rate eta={eta:g} is too large for this problem, reduce it"
     )
+
+
+def overlap_noise(S: np.ndarray, s: float, N: int, rng: np.random.Generator) -> np.ndarray:
+    r"""Change of overlap matrices ``(n, k, k)`` when i.i.d. noise ``s`` hits ``N x k`` vectors.
+
+    With ``X' = X + s xi`` (``xi`` standard normal, ``N x k``) and ``S = X^T X / N``,
+
+    .. math:: S' - S = \frac{s}{\sqrt N}\bigl(S^{1/2} C + C^\top S^{1/2}\bigr)
+        + \frac{s^2}{N}\bigl(C^\top C + W\bigr)
+
+    exactly in distribution, with ``C`` a ``k x k`` matrix of independent standard
+    normals and ``W`` an independent Wishart matrix with ``N - k`` degrees of freedom
+    (``X^T xi = B^T Q^T xi`` for an orthonormal basis ``Q`` of the vectors' span and
+    ``B^T B = N S``; the part of ``xi`` outside the span gives ``W``, drawn here by
+    Bartlett's decomposition). It costs the same at every ``N >= k``.
+    """
+    n, k, _ = S.shape
+    C = rng.standard_normal((n, k, k))
+    A = np.zeros((n, k, k))
+    il = np.tril_indices(k, -1)
+    A[:, il[0], il[1]] = rng.standard_normal((n, len(il[0])))
+    A[:, np.arange(k), np.arange(k)] = np.sqrt(rng.chisquare(N - k - np.arange(k), size=(n, k)))
+    RC = psd_sqrt(S) @ C
+    return (s / np.sqrt(N)) * (RC + RC.transpose(0, 2, 1)) + (s * s / N) * (
+        C.transpose(0, 2, 1) @ C + A @ A.transpose(0, 2, 1))
+
+
+def _record_epochs(epochs: int, every: int | None) -> list[int]:
+    if every is None:
+        return []
+    every = check_epochs(every, minimum=1, name="record_every")
+    return sorted(set(range(0, epochs, every)) | {epochs})
+
+
+def _gamma_function(names, phi, task, device, fused):
+    """``f(S (n, k, k), batch, weights) -> (L (n,), Gamma (n, k, k))`` for the learner."""
+    idx = _indices(names)
+    if fused:
+        return lambda S, b, w: loss_and_gamma_many(S, b, w, task.dt, phi)
+
+    def per_network(S, b, w):
+        x = check_input(b[0], len(idx[0]))
+        if len(S) == 1:
+            L, G = _loss_and_gamma(np.ascontiguousarray(S[0]), idx, x, b[1], w, task.dt, phi,
+                                   device)
+            return np.array([L]), G[None]
+        out = [_loss_and_gamma(np.ascontiguousarray(Sm), idx, x, b[1], w, task.dt, phi, device)
+               for Sm in S]
+        return np.array([o[0] for o in out]), np.array([o[1] for o in out])
+
+    return per_network
+
+
+def _overlap_learning(S0, names, task, epochs, eta, phi, update, *, seed, weight_decay,
+                      weight_noise, N, noise_seed, eta_drop, record_every, fused, device,
+                      progress, what):
+    """The one loop of learning in overlap space, for ``n`` networks at once.
+
+    Every network sees the same batch at each epoch (one stream from ``seed``).
+    Returns the loss ``(epochs, n)``, the recorded overlaps, the final rates and the
+    epochs at which a rate was dropped.
+    """
+    S = np.array(S0, dtype=np.float64)
+    n, k = S.shape[0], S.shape[1]
+    epochs = check_epochs(epochs)
+    if update not in UPDATES:
+        raise ValueError(f"unknown update {update!r}; expected one of {UPDATES}")
+    phi_code(phi)
+    rates = np.broadcast_to(np.asarray(check_rate(eta), dtype=np.float64), (n,)).copy()
+    weight_decay = check_nonnegative(weight_decay, "weight_decay")
+    weight_noise = check_nonnegative(weight_noise, "weight_noise")
+    if weight_noise > 0 and (N is None or int(N) != N or N < k):
+        raise ValueError(f"synaptic noise needs the number of neurons N >= {k}, got N={N}")
+    if eta_drop is not None and not (eta_drop[0] > 0 and eta_drop[1] >= 1):
+        raise ValueError(f"eta_drop must be (threshold > 0, factor >= 1), got {eta_drop}")
+    noise_rng = np.random.default_rng(noise_seed) if weight_noise > 0 else None
+    gam = _gamma_function(names, phi, task, device, fused)
+    eye = np.eye(k)
+    loss = np.empty((epochs, n))
+    drop = np.full(n, -1)
+    rec_epochs = _record_epochs(epochs, record_every)
+    recs = []
+    stream = batches(task, seed)
+    L0 = None
+    for epoch in _progress.bar(range(epochs), total=epochs, desc=f"{what} ({update})",
+                               progress=progress):
+        if rec_epochs and epoch == rec_epochs[len(recs)]:
+            recs.append(S.copy())
+        batch = next(stream)
+        L, G = gam(S, batch, task.loss_weights(batch[2]))
+        L0 = L if L0 is None else L0
+        bad = ~np.isfinite(L) | (L > _DIVERGENCE_FACTOR * (1.0 + L0))
+        if np.any(bad):
+            i = int(np.argmax(bad))
+            raise _diverged(what, epoch, L[i], L0[i], rates[i])
+        if weight_decay:
+            G = G + weight_decay * eye
+        r = rates[:, None, None]
+        if update == "exact":
+            P = eye - r * G
+            S = P @ S @ P
+        elif update == "first-order":
+            GS = G @ S
+            S = S - r * (GS + GS.transpose(0, 2, 1))
+        else:
+            D = G.copy()
+            D[:, np.arange(k), np.arange(k)] = np.diagonal(G, axis1=1, axis2=2) / 2.0
+            S = S - r * D
+        if noise_rng is not None:
+            S = S + overlap_noise(S, weight_noise, int(N), noise_rng)
+        S = 0.5 * (S + S.transpose(0, 2, 1))
+        if not np.all(np.isfinite(S)):
+            i = int(np.argmax(~np.all(np.isfinite(S), axis=(1, 2))))
+            raise _diverged(what, epoch, L[i], L0[i], rates[i])
+        loss[epoch] = L
+        if eta_drop is not None:
+            hit = (drop < 0) & (L < eta_drop[0])
+            rates[hit] /= eta_drop[1]
+            drop[hit] = epoch
+    if rec_epochs:
+        recs.append(S.copy())
+    return {"loss": loss, "final": S, "eta": rates, "drop_epoch": drop,
+            **({"overlaps": np.array(recs), "epoch": np.array(rec_epochs)} if rec_epochs else {})}
 
 
 def learn(
@@ -296,54 +423,118 @@ def learn(
     -------
     History
         ``loss (epochs,)`` and ``overlaps (epochs + 1, k, k)``; ``time = eta * epoch``.
+
+    See Also
+    --------
+    learn_many : the same loop for many networks at once.
     """
     S = _as_overlaps(S)
-    _check_learning_args(epochs, eta)
-    if update not in UPDATES:
-        raise ValueError(f"unknown update {update!r}; expected one of {UPDATES}")
-    if weight_decay < 0:
-        raise ValueError(f"weight_decay must be non-negative, got {weight_decay}")
-    k = S.k
-    idx = _indices(S.names)
-    _phi_code(phi)
-    dt = task.dt
-    eye = np.eye(k)
-    Sm = np.array(S.matrix)
-    losses = np.empty(epochs)
-    traj = np.empty((epochs + 1, k, k))
-    traj[0] = Sm
-    stream = batches(task, seed)
-    L0 = None
-    for epoch in _progress.bar(range(epochs), total=epochs, desc=f"theory ({update})",
-                               progress=progress):
-        x, target, mask = next(stream)
-        L, Gam = _loss_and_gamma(Sm, idx, x, target, task.loss_weights(mask), dt, phi, device)
-        L0 = L if L0 is None else L0
-        if not np.isfinite(L) or L > _DIVERGENCE_FACTOR * (1.0 + L0):
-            raise _diverged("overlap learning", epoch, L, L0, eta)
-        if weight_decay:
-            Gam = Gam + weight_decay * eye
-        if update == "exact":
-            P = eye - eta * Gam
-            Sm = P @ Sm @ P
-        elif update == "first-order":
-            GS = Gam @ Sm
-            Sm = Sm - eta * (GS + GS.T)
-        else:
-            Sm = Sm - eta * overlap_gradient(Gam)
-        Sm = 0.5 * (Sm + Sm.T)
-        if not np.all(np.isfinite(Sm)):
-            raise _diverged("overlap learning", epoch, L, L0, eta)
-        losses[epoch] = L
-        traj[epoch + 1] = Sm
+    eta = check_rate(eta)
+    out = _overlap_learning(S.matrix[None], S.names, task, epochs, eta, phi, update, seed=seed,
+                            weight_decay=weight_decay, weight_noise=0.0, N=None, noise_seed=None,
+                            eta_drop=None, record_every=1, fused=False, device=device,
+                            progress=progress, what="overlap learning")
     return History(
-        loss=losses,
-        overlaps=traj,
+        loss=out["loss"][:, 0],
+        overlaps=out["overlaps"][:, 0],
         names=S.names,
-        time=eta * np.arange(epochs + 1),
+        time=eta * np.arange(int(epochs) + 1),
         info={"eta": eta, "update": update, "phi": phi, "weight_decay": weight_decay,
               "task": repr(task), "seed": seed if isinstance(seed, int | None) else "generator"},
     )
+
+
+def learn_many(
+    S0: np.ndarray | Sequence[Overlaps],
+    task: Task,
+    epochs: int,
+    eta: float | np.ndarray,
+    phi: str = "linear",
+    update: str = "exact",
+    *,
+    names: Sequence[str] | None = None,
+    seed: np.random.Generator | int | None = None,
+    weight_decay: float = 0.0,
+    weight_noise: float = 0.0,
+    N: int | None = None,
+    noise_seed: np.random.Generator | int | None = None,
+    eta_drop: tuple[float, float] | None = None,
+    record_every: int | None = None,
+    progress: bool | None = None,
+    device: str | None = None,
+) -> dict[str, np.ndarray]:
+    r"""Learning in overlap space for many networks at once (the loop of :func:`learn`).
+
+    Every network sees the same batches (one stream from ``seed``). Rank-1 networks
+    with one input and one output, linear or erf, use the fused kernel of
+    :func:`loss_and_gamma_many` (equal to :func:`learn` run on each start, to
+    round-off); others run :func:`loss_and_gamma` network by network.
+
+    **Synaptic noise in overlap space.** With ``weight_noise = s`` every entry of
+    the ``N x k`` vectors receives ``s xi`` after each update (as in
+    :func:`lrtools.train`). The loss depends on ``S`` only and the noise is
+    isotropic, so the overlaps remain a Markov chain whose step is exactly
+    :func:`overlap_noise`: equal *in distribution* to training the vectors, at any
+    ``N >= k``, for linear networks.
+
+    Parameters
+    ----------
+    S0 : numpy.ndarray, shape (n, k, k), or sequence of Overlaps
+        Starting overlaps.
+    task : Task
+        Task (random tasks: one batch per epoch, shared by all networks).
+    epochs : int
+        Number of updates.
+    eta : float or numpy.ndarray of shape (n,)
+        Learning rate(s).
+    phi, update, weight_decay
+        As in :func:`learn`.
+    names : sequence of str, optional
+        Vector names (default: ``m, u, v, z`` when ``k = 4``, or those of ``S0``).
+    seed : int or numpy.random.Generator, optional
+        Seed of the batch stream.
+    weight_noise : float
+        Synaptic noise ``s`` per vector entry and epoch (needs ``N``).
+    N : int, optional
+        Number of neurons (only the noise depends on it).
+    noise_seed : int or numpy.random.Generator, optional
+        Source of the noise (independent for every network).
+    eta_drop : (threshold, factor), optional
+        Divide a network's rate by ``factor`` the first time its batch loss falls
+        below ``threshold`` (the paper's twin experiment: ``(0.015, 5)``).
+    record_every : int, optional
+        Keep the overlaps every this many epochs (and the last).
+    progress : bool, optional
+        Show a progress bar (default: only in a terminal).
+    device : str, optional
+        As in :func:`learn` (the fused kernel is CPU only).
+
+    Returns
+    -------
+    dict
+        ``loss (epochs, n)`` (before each update), ``final (n, k, k)``, ``eta (n,)``
+        (the rates at the end), ``drop_epoch (n,)`` (``-1``: never dropped); with
+        ``record_every`` also ``overlaps (n_rec, n, k, k)`` at ``epoch (n_rec,)``.
+    """
+    if len(S0) and isinstance(S0[0], Overlaps):
+        names = tuple(S0[0].names) if names is None else tuple(names)
+        S0 = np.array([_as_overlaps(S).matrix for S in S0])
+    S0 = np.asarray(S0, dtype=np.float64)
+    if S0.ndim != 3 or S0.shape[1] != S0.shape[2] or S0.shape[0] < 1:
+        raise ValueError(f"S0 must have shape (n, k, k) with n >= 1, got {S0.shape}")
+    if names is None:
+        if S0.shape[1] != 4:
+            raise ValueError("pass the vector names for networks with k != 4 vectors")
+        names = ("m", "u", "v", "z")
+    names = tuple(names)
+    if len(names) != S0.shape[1]:
+        raise ValueError(f"{len(names)} names for {S0.shape[1]} vectors")
+    fused = (names == ("m", "u", "v", "z") and phi in ("linear", "erf")
+             and device in (None, "cpu") and (task.n_in, task.n_out) == (1, 1))
+    return _overlap_learning(S0, names, task, epochs, eta, phi, update, seed=seed,
+                             weight_decay=weight_decay, weight_noise=weight_noise, N=N,
+                             noise_seed=noise_seed, eta_drop=eta_drop, record_every=record_every,
+                             fused=fused, device=device, progress=progress, what="overlap learning")
 
 
 def flow(
@@ -471,8 +662,7 @@ def invariants(
     m = mats.reshape(-1, mats.shape[-1], mats.shape[-1])
     out = np.empty(m.shape[:2])
     for i, Sm in enumerate(m):
-        w, Q = np.linalg.eigh(0.5 * (Sm + Sm.T))
-        R = (Q * np.sqrt(np.clip(w, 0.0, None))) @ Q.T
+        R = psd_sqrt(Sm)
         out[i] = np.linalg.eigvalsh(R @ (J[:, None] * R))
     if isinstance(S, Overlaps):
         return out[0]
@@ -492,6 +682,6 @@ def filter_optimum(c: float, dt: float) -> dict[str, float]:
     dict
         ``{"zm": 1.0, "zu*vm": a, "vu": a}``.
     """
-    _check_dt(dt)
+    check_dt(dt)
     a = 1.0 - (1.0 - np.exp(-c * dt)) / dt
     return {"zm": 1.0, "zu*vm": float(a), "vu": float(a)}

@@ -165,7 +165,7 @@ def test_fused_erf_kernel_matches_theory(task):
     S = memory.random_overlaps(3, 0)
     batch = task.sample(np.random.default_rng(1))
     w = task.loss_weights(batch[2])
-    L, G = memory.erf_loss_gamma_many(S, batch, w, task.dt)
+    L, G = theory.loss_and_gamma_many(S, batch, w, task.dt, "erf")
     for i in range(3):
         L0, G0 = theory.loss_and_gamma(Overlaps(S[i]), batch, w, task.dt, "erf")
         assert L[i] == pytest.approx(L0, rel=1e-12)  # the same sums in another order
@@ -175,7 +175,7 @@ def test_fused_erf_kernel_matches_theory(task):
 def test_learn_many_is_the_exact_map_on_the_same_batches():
     task = tasks.FlipFlop(dt=0.05, t_max=20.0, batch_size=4)
     S = memory.random_overlaps(2, 3)
-    r = memory.learn_many(S, task, epochs=20, eta=0.05, seed=7, record_every=10)
+    r = theory.learn_many(S, task, 20, 0.05, "erf", seed=7, record_every=10)
     for i in range(2):
         h = theory.learn(Overlaps(S[i]), task, epochs=20, eta=0.05, phi="erf", seed=7)
         assert_close(r["overlaps"][-1, i], h.final.matrix, atol=1e-12)
@@ -185,7 +185,7 @@ def test_learn_many_is_the_exact_map_on_the_same_batches():
 def test_eta_drop_divides_the_rate_once():
     task = tasks.DecisionMaking(dt=0.05, t_max=20.0, batch_size=8)
     S = memory.random_overlaps(2, 4)
-    r = memory.learn_many(S, task, epochs=5, eta=0.01, seed=0, eta_drop=(1e9, 5.0))
+    r = theory.learn_many(S, task, 5, 0.01, "erf", seed=0, eta_drop=(1e9, 5.0))
     assert np.all(r["drop_epoch"] == 0)
     assert_close(r["eta"], np.full(2, 0.002), rtol=1e-15)
 

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from conftest import assert_close
 
+import lrtools
 from lrtools import LowRankRNN, Overlaps, memory, tasks, theory, train
 from lrtools import predictions as pred
 
@@ -40,7 +41,7 @@ def test_kernel_matches_theory(filter_task, white_noise):
     batch = next(tasks.batches(task, 0))
     w = task.loss_weights(batch[2])
     S = _random_S(6, 1)
-    L, G = pred.linear_loss_gamma_many(S, batch, w, task.dt)
+    L, G = theory.loss_and_gamma_many(S, batch, w, task.dt, "linear")
     for i in range(len(S)):
         L1, G1 = theory.loss_and_gamma(Overlaps(S[i], NAMES), batch, w, task.dt)
         assert abs(L[i] - L1) <= EXACT * abs(L1)
@@ -49,7 +50,7 @@ def test_kernel_matches_theory(filter_task, white_noise):
 
 def test_learn_many_matches_theory_learn(filter_task):
     S0 = np.array([LowRankRNN.random(100, seed=s).overlaps().matrix for s in range(3)])
-    r = pred.learn_many(S0, filter_task, 200, 5e-3, weight_decay=0.05, record_every=50)
+    r = theory.learn_many(S0, filter_task, 200, 5e-3, weight_decay=0.05, record_every=50)
     for i in range(3):
         h = theory.learn(Overlaps(S0[i], NAMES), filter_task, 200, 5e-3, weight_decay=0.05,
                          progress=False)
@@ -62,7 +63,7 @@ def test_learn_many_matches_theory_learn(filter_task):
                                                     ("adam", 1e-2, 1e-3, 0.0)])
 def test_train_many_matches_train(filter_task, optimizer, eta, noise, wd):
     nets = [LowRankRNN.random(40, seed=s) for s in range(2)]
-    r = pred.train_many(np.array([n.X for n in nets]), filter_task, 30, eta, optimizer,
+    r = lrtools.training.train_many(np.array([n.X for n in nets]), filter_task, 30, eta, optimizer,
                         seeds=[7, 8], weight_noise=noise, weight_decay=wd)
     for i, net in enumerate(nets):
         h = train(net, filter_task, 30, eta, optimizer, seed=[7, 8][i], weight_noise=noise,
@@ -75,10 +76,10 @@ def test_overlap_noise_has_the_vector_distribution(filter_task):
     """Synaptic noise simulated in overlap space: same means and spreads as on the vectors."""
     N, n, s, E = 30, 1500, 0.05, 10
     net = LowRankRNN.random(N, seed=0)
-    vec = pred.train_many(np.repeat(net.X[None], n, 0), filter_task, E, 5e-3,
+    vec = lrtools.training.train_many(np.repeat(net.X[None], n, 0), filter_task, E, 5e-3,
                           seeds=range(n), weight_noise=s)["X"]
     Sv = vec.transpose(0, 2, 1) @ vec / N
-    So = pred.learn_many(np.repeat(net.overlaps().matrix[None], n, 0), filter_task, E, 5e-3,
+    So = theory.learn_many(np.repeat(net.overlaps().matrix[None], n, 0), filter_task, E, 5e-3,
                          weight_noise=s, N=N, noise_seed=1)["final"]
     iu = np.triu_indices(4)
     a, b = Sv[:, iu[0], iu[1]], So[:, iu[0], iu[1]]
@@ -91,11 +92,11 @@ def test_overlap_noise_has_the_vector_distribution(filter_task):
 def test_noise_needs_N_and_shapes_are_checked(filter_task):
     S = _random_S(2, 0)
     with pytest.raises(ValueError, match="N >= 4"):
-        pred.learn_many(S, filter_task, 1, 1e-3, weight_noise=0.1)
-    with pytest.raises(ValueError, match=r"\(n, 4, 4\)"):
-        pred.learn_many(S[0], filter_task, 1, 1e-3)
+        theory.learn_many(S, filter_task, 1, 1e-3, weight_noise=0.1)
+    with pytest.raises(ValueError, match=r"\(n, k, k\)"):
+        theory.learn_many(S[0], filter_task, 1, 1e-3)
     with pytest.raises(ValueError, match="optimizer"):
-        pred.train_many(np.zeros((1, 10, 4)), filter_task, 1, 1e-3, "sgd")
+        lrtools.training.train_many(np.zeros((1, 10, 4)), filter_task, 1, 1e-3, "sgd")
 
 
 def test_time_to_criterion_interpolates_log_loss():
@@ -266,7 +267,7 @@ def test_diffusion_rate_is_the_one_step_variance(memory_states):
     e = np.random.default_rng(0).standard_normal(6)
     e /= np.linalg.norm(e)
     n, s, N = 20000, 1e-2, 100
-    r = pred.learn_many(np.repeat(S[None], n, 0), tasks.ExponentialFilter(c=0.2), 1, 1e-12,
+    r = theory.learn_many(np.repeat(S[None], n, 0), tasks.ExponentialFilter(c=0.2), 1, 1e-12,
                         weight_noise=s, N=N, noise_seed=0)
     p = pred.invisible_values(r["final"]) @ e
     # sample variance of 20000 values: relative sd 0.01; the s^2 terms add O(s^2) = 1e-4
