@@ -15,7 +15,20 @@ __version__ = "0.1.0"
 
 import importlib
 
-from . import cache, experiments, memory, nonlinear, predictions, probe, report, tasks, theory
+from . import (
+    cache,
+    experiments,
+    fits,
+    memory,
+    nonlinear,
+    predictions,
+    probe,
+    report,
+    studies,
+    tasks,
+    theory,
+    training,
+)
 from .history import DivergenceError, History
 from .network import LowRankRNN
 from .overlaps import Overlaps, vector_names
@@ -28,20 +41,24 @@ __all__ = [
     "Overlaps",
     "cache",
     "experiments",
+    "figures",
+    "fits",
     "memory",
     "nonlinear",
     "plotting",
     "predictions",
     "probe",
     "report",
+    "studies",
     "tasks",
     "theory",
     "train",
+    "training",
     "vector_names",
     "__version__",
 ]
 
-_LAZY = ("plotting",)  # matplotlib and seaborn load only when plotting is used
+_LAZY = ("plotting", "figures")  # matplotlib and seaborn load only when drawing
 
 
 def __getattr__(name: str):

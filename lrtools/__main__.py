@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Figure {spec.number}: {spec.title}{' (fast settings)' if args.fast else ''}",
           file=sys.stderr)
     t0 = time.perf_counter()
-    fig = spec.function()(fast=args.fast, progress=not args.no_progress)
+    fig = spec.function(fast=args.fast, progress=not args.no_progress)
     path = out / f"figure{spec.number}{'-fast' if args.fast else ''}.{args.format}"
     fig.savefig(path)
     print(f"wrote {path} in {time.perf_counter() - t0:.1f} s", file=sys.stderr)

@@ -957,7 +957,7 @@ def figure2_runs(
 ) -> dict:
     """Data of the paper's Figure 2 for two pairs of equivalent networks.
 
-    ``theta_1`` is the network of Figure 1 (:func:`lrtools.figures.filter_runs`,
+    ``theta_1`` is the network of Figure 1 (:func:`lrtools.studies.linear.filter_runs`,
     same settings and seed) at its random start (pair ``"start"``) and after
     its 2000 epochs on the filter ``c`` (pair ``"trained"``, which solves it);
     ``theta_2`` is :func:`equivalent_network` with ``targets`` (default: the
@@ -976,14 +976,15 @@ def figure2_runs(
         ``y_after (2, T)`` (output after ``after`` epochs); ``tasks[name]``; the
         settings.
     """
-    from . import experiments, figures
+    from . import experiments
+    from .studies.linear import FilterSettings, filter_runs
     from .tasks import ExponentialFilter
 
     targets = dict(PAPER_TARGETS if targets is None else targets)
     task = ExponentialFilter(c=c, dt=dt, t_max=t_max)
     task_new = ExponentialFilter(c=c_new, dt=dt, t_max=t_max)
-    fig1 = figures.filter_runs(N=N, epochs=2000, eta=eta, c=c, dt=dt, t_max=t_max, seed=seed,
-                               progress=progress)["network"]
+    fig1 = filter_runs(FilterSettings(N=N, epochs=2000, eta=eta, c=c, dt=dt, t_max=t_max,
+                                      seed=seed), progress=progress)["network"]
     starts = {"start": LowRankRNN(fig1.vectors[0]), "trained": LowRankRNN(fig1.vectors[-1])}
     plan = {"start": (task, epochs), "trained": (task_new, epochs_new)}
     neurons = np.random.default_rng(seed).choice(N, 3, replace=False)

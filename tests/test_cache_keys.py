@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
+import importlib
 import inspect
+import pkgutil
 import re
 from pathlib import Path
 
@@ -25,6 +27,12 @@ import lrtools
 from lrtools import LowRankRNN, Overlaps, cache, memory, predictions, tasks
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# every module of lrtools but the figure layer, so that every cached run is registered
+for _mod in pkgutil.walk_packages(lrtools.__path__, "lrtools."):
+    if not _mod.name.startswith(("lrtools.figures", "lrtools.plotting", "lrtools.__main__",
+                                 "lrtools._torch")):
+        importlib.import_module(_mod.name)
 
 _S = memory.random_overlaps(1, 0)[0]
 _NET = LowRankRNN.random(12, 1, seed=0)

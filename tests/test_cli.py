@@ -28,7 +28,7 @@ def test_figure_is_written(tmp_path, monkeypatch):
 
 def test_every_registered_figure_imports():
     for spec in figures.FIGURES.values():
-        assert callable(spec.function())
+        assert callable(spec.function)
 
 
 @pytest.mark.parametrize("bad", ["x", "1.5"])
@@ -40,7 +40,7 @@ def test_every_registered_figure_has_the_fast_progress_signature():
     import inspect
 
     for n, spec in figures.FIGURES.items():
-        params = inspect.signature(spec.function()).parameters
+        params = inspect.signature(spec.function).parameters
         assert list(params) == ["fast", "progress"], (n, list(params))
         assert params["fast"].default is False and params["progress"].default is None, n
 

@@ -92,7 +92,8 @@ def test_optimum_reproduces_the_target_exactly():
 
 
 def test_invariant_numbers_and_plot_on_hand_made_drifts():
-    from lrtools import figures
+    from lrtools.figures import linear as figures
+    from lrtools.studies import linear as study
 
     t = np.arange(3.0)
     curves = {
@@ -101,7 +102,7 @@ def test_invariant_numbers_and_plot_on_hand_made_drifts():
         "gd2": (t[:2], np.array([[0.0, 0.0], [0.0, 8e-3]])),
         "adam": (t, np.array([[3.0, 0.0], [3.0, 0.5], [2.7, 0.0]])),
     }
-    got = figures.invariant_numbers(curves)
+    got = study.invariant_numbers(curves)
     # hand-computed: largest flow drift 0.1; final drifts 2e-3, 8e-3 and 0.3 (float64 round-off)
     expected = {"flow_drift": 0.1, "gd_drift": 2e-3, "gd_ratio": 4.0, "adam_drift": 0.3}
     for key, value in expected.items():
@@ -112,4 +113,4 @@ def test_invariant_numbers_and_plot_on_hand_made_drifts():
     assert labels == ["gradient flow", r"GD, $\eta$ = 0.005", r"GD, $\eta$ = 0.01",
                       "Adam (network, lr 0.001)"]
     with pytest.raises(ValueError, match="network, exact and flow"):
-        figures.invariant_runs(None, None, {"exact": None}, eta=5e-3, epochs=10)
+        study.invariant_runs(study.FilterSettings(), {"exact": None})
