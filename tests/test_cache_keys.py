@@ -18,13 +18,14 @@ import importlib
 import inspect
 import pkgutil
 import re
+import typing
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import lrtools
-from lrtools import LowRankRNN, Overlaps, cache, memory, predictions, tasks
+from lrtools import LowRankRNN, Overlaps, cache, memory, predictions, studies, tasks
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,15 +61,30 @@ EXAMPLES = {
 KW_EXAMPLES = {"N": 50, "eta": 1e-3, "epochs": 10}
 
 
+def _settings_class(fn, name):
+    """The studies.Settings subclass a parameter is annotated with, if any."""
+    try:
+        hints = typing.get_type_hints(fn.__wrapped__)
+    except Exception:  # an annotation that does not resolve: no settings class
+        return None
+    for cls in typing.get_args(hints.get(name)) or (hints.get(name),):
+        if isinstance(cls, type) and issubclass(cls, studies.Settings):
+            return cls
+    return None
+
+
 def _call(fn) -> dict:
-    """Keyword arguments (or positional for positional-only) for a valid key."""
+    """Keyword arguments for a valid key: defaults, settings objects, examples by name."""
     sig = inspect.signature(fn)
     kwargs = {}
     for name, p in sig.parameters.items():
+        settings_cls = _settings_class(fn, name)
         if p.kind is p.VAR_KEYWORD:
             kwargs.update(KW_EXAMPLES)
         elif p.kind is p.VAR_POSITIONAL:
             continue
+        elif settings_cls is not None:
+            kwargs[name] = settings_cls.fast()
         elif p.default is not p.empty:
             kwargs[name] = p.default
         else:
@@ -280,3 +296,33 @@ def plot_run(ax):
     assert fp(base) != fp(other)
     assert len(cache.source_hash()) == 64
     assert lrtools.__version__
+
+
+def test_a_run_keyed_on_settings_sees_every_field():
+    @dataclasses.dataclass(frozen=True, kw_only=True)
+    class Demo(studies.Settings):
+        N: int = 10
+        eta: float = 0.1
+        task: tasks.Task = tasks.ExponentialFilter()
+
+        @classmethod
+        def fast(cls):
+            return cls(N=3)
+
+    @cache.cached_run("test-settings")
+    def run(settings: Demo, *, progress=None):
+        return {}
+
+    try:
+        call = _call(run)
+        assert call["settings"] == Demo.fast()
+        base = run.cache_key(**call)
+        n = 0
+        for _, other in _variants(call["settings"]):
+            assert run.cache_key(settings=other) != base
+            n += 1
+        assert n >= 3  # N, eta and the task's fields
+        with pytest.raises(TypeError):
+            Demo(N=3, etta=0.2)  # a misspelt field is an error
+    finally:
+        cache.ENTRY_POINTS.pop("test-settings", None)
