@@ -298,17 +298,18 @@ def plot_run(ax):
     assert lrtools.__version__
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Demo(studies.Settings):
+    N: int = 10
+    eta: float = 0.1
+    task: tasks.Task = tasks.ExponentialFilter()
+
+    @classmethod
+    def fast(cls):
+        return cls(N=3)
+
+
 def test_a_run_keyed_on_settings_sees_every_field():
-    @dataclasses.dataclass(frozen=True, kw_only=True)
-    class Demo(studies.Settings):
-        N: int = 10
-        eta: float = 0.1
-        task: tasks.Task = tasks.ExponentialFilter()
-
-        @classmethod
-        def fast(cls):
-            return cls(N=3)
-
     @cache.cached_run("test-settings")
     def run(settings: Demo, *, progress=None):
         return {}
