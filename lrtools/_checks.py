@@ -16,7 +16,7 @@ from . import _kernels as K
 from .overlaps import vector_names
 
 __all__ = ["phi_code", "check_dt", "check_input", "check_epochs", "check_rate",
-           "check_nonnegative", "check_optimizer", "shape_from_names", "OPTIMIZERS"]
+           "check_nonnegative", "check_optimizer", "shape_from_names", "require_keys", "OPTIMIZERS"]
 
 OPTIMIZERS = ("gd", "adam")
 
@@ -88,3 +88,10 @@ def shape_from_names(names: Sequence[str]) -> tuple[int, int, int]:
             f"{vector_names(max(rank, 1), max(n_in, 1), max(n_out, 1))}"
         )
     return rank, n_in, n_out
+
+
+def require_keys(mapping, keys: Sequence[str], what: str) -> None:
+    """Raise a ``ValueError`` naming the ``keys`` that ``mapping`` (a run's result) lacks."""
+    missing = [k for k in keys if k not in mapping]
+    if missing:
+        raise ValueError(f"{what} lacks {missing}; it has {sorted(mapping)}")
