@@ -1,5 +1,7 @@
 """The command line: list, regenerate a figure, clear errors."""
 
+from pathlib import Path
+
 import pytest
 
 from lrtools import figures
@@ -52,3 +54,54 @@ def test_chapter4_extra_figure_has_the_same_signature():
 
     params = inspect.signature(memory.figure4_memory).parameters
     assert list(params) == ["fast", "progress"]
+
+
+def test_version(capsys):
+    import lrtools
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out.strip() == f"lrtools {lrtools.__version__}"
+
+
+def test_several_figures_and_all(tmp_path, monkeypatch):
+    calls = []
+
+    class _Fig:
+        def savefig(self, path):
+            Path(path).write_bytes(b"x")
+
+    def fake(n):
+        def draw(fast=False, progress=None):
+            calls.append((n, fast))
+            return _Fig()
+        return draw
+
+    specs = {n: figures.FigureSpec(n, f"figure {n}", "ch", fake(n)) for n in (1, 5, 12)}
+    monkeypatch.setattr(figures, "FIGURES", specs)
+    monkeypatch.setattr("matplotlib.pyplot.close", lambda fig: None)
+    assert main(["figure", "12", "1", "--fast", "--out", str(tmp_path)]) == 0
+    assert calls == [(12, True), (1, True)]
+    assert main(["figure", "all", "--out", str(tmp_path)]) == 0
+    assert calls[2:] == [(1, False), (5, False), (12, False)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "figure1-fast.png", "figure1.png", "figure12-fast.png", "figure12.png", "figure5.png"]
+    # one unknown number: nothing runs
+    assert main(["figure", "1", "99", "--out", str(tmp_path)]) == 2 and len(calls) == 5
+
+
+def test_cache_info_and_clear(tmp_path, monkeypatch, capsys):
+    import numpy as np
+
+    monkeypatch.setenv("LRTOOLS_CACHE", str(tmp_path))
+    for i in range(3):
+        np.savez(tmp_path / f"ch4-pair-{i:020d}.npz", x=np.zeros(10))
+    assert main(["cache", "info"]) == 0
+    out = capsys.readouterr().out
+    assert "3 entries" in out and "ch4-pair" in out and str(tmp_path) in out
+    monkeypatch.setattr("builtins.input", lambda prompt: "n")
+    assert main(["cache", "clear"]) == 1 and len(list(tmp_path.glob("*.npz"))) == 3
+    assert main(["cache", "clear", "--yes"]) == 0 and not list(tmp_path.glob("*.npz"))
+    monkeypatch.setenv("LRTOOLS_CACHE", "off")
+    assert main(["cache", "info"]) == 0 and "off" in capsys.readouterr().out
