@@ -143,13 +143,16 @@ def dphi_array(code, x):
 # ---------------------------------------------------------------------------
 
 
-def _net_forward(X, iM, iU, iV, iZ, x, dt, code, A, P):
+def _net_forward(X, iM, iU, iV, iZ, x, dt, code, A, P, w):
     """Outputs ``y (B, T, n_out)`` and coordinates ``kap (B, T+1, d)``.
 
     If ``A`` and ``P`` have shape ``(B, T+1, N)`` (not ``(0, 0, 0)``), they receive
-    ``phi(h)`` and ``phi'(h)``, which the backward pass then reuses.
+    ``phi(h)`` and ``phi'(h)``, which the backward pass then reuses. Population
+    averages are ``(1/N) sum_i``, or ``sum_i w_i`` when the weights ``w`` (shape
+    ``(N,)``, not ``(0,)``) are given: the weighted rows of the population limit.
     """
     store = A.shape[0] > 0
+    weighted = w.shape[0] > 0
     N = X.shape[0]
     B, T, n_in = x.shape
     R = iU.shape[0]
@@ -157,7 +160,7 @@ def _net_forward(X, iM, iU, iV, iZ, x, dt, code, A, P):
     d = n_in + R
     y = np.zeros((B, T, n_out))
     kap = np.zeros((B, T + 1, d))
-    invN = 1.0 / N
+    invN = 1.0 if weighted else 1.0 / N
     for b in prange(B):
         a = np.empty(N)
         r = np.empty(R)
@@ -177,13 +180,13 @@ def _net_forward(X, iM, iU, iV, iZ, x, dt, code, A, P):
                 for o in range(n_out):
                     s = 0.0
                     for i in range(N):
-                        s += X[i, iZ[o]] * a[i]
+                        s += (w[i] if weighted else 1.0) * X[i, iZ[o]] * a[i]
                     y[b, t - 1, o] = s * invN
             if t < T:
                 for j in range(R):
                     s = 0.0
                     for i in range(N):
-                        s += X[i, iV[j]] * a[i]
+                        s += (w[i] if weighted else 1.0) * X[i, iV[j]] * a[i]
                     r[j] = s * invN
                 for j in range(n_in):
                     kap[b, t + 1, j] = (1.0 - dt) * kap[b, t, j] + dt * x[b, t, j]
@@ -192,13 +195,16 @@ def _net_forward(X, iM, iU, iV, iZ, x, dt, code, A, P):
     return y, kap
 
 
-def _net_backward(X, iM, iU, iV, iZ, x, kap, gy, dt, code, A, P):
+def _net_backward(X, iM, iU, iV, iZ, x, kap, gy, dt, code, A, P, w):
     """Gradient ``dX (N, k)`` of ``L`` given ``gy = dL/dy`` (shape ``(B, T, n_out)``).
 
     ``A``, ``P``: ``phi(h)``, ``phi'(h)`` stored by the forward pass, or empty
-    ``(0, 0, 0)`` arrays to recompute them from ``kap``.
+    ``(0, 0, 0)`` arrays to recompute them from ``kap``. ``w``: the weights of
+    :func:`_net_forward`; every contribution to row ``i`` then carries ``w_i``
+    (instead of ``1/N``).
     """
     stored = A.shape[0] > 0
+    weighted = w.shape[0] > 0
     N, k = X.shape
     B, T, n_in = x.shape
     R = iU.shape[0]
@@ -236,29 +242,31 @@ def _net_backward(X, iM, iU, iV, iZ, x, kap, gy, dt, code, A, P):
                     c[j] = dt * s
                     s = 0.0
                     for i in range(N):
-                        s += X[i, iV[j]] * a[i]
-                    r[j] = s * invN
+                        s += (w[i] if weighted else 1.0) * X[i, iV[j]] * a[i]
+                    r[j] = s * (1.0 if weighted else invN)
                 for i in range(N):
                     li = lam[i]
+                    wi = w[i] if weighted else invN
                     for j in range(R):
                         dX[i, iU[j]] += dt * li * r[j]
-                        dX[i, iV[j]] += a[i] * c[j] * invN
+                        dX[i, iV[j]] += a[i] * c[j] * wi
                     for j in range(n_in):
                         dX[i, iM[j]] += dt * li * x[b, t, j]
             if t >= 1:
                 # dL/dh[t] from y[t-1] = Z^T a / N and from h[t+1]
                 for i in range(N):
                     s = 0.0
+                    wi = w[i] if weighted else invN
                     for o in range(n_out):
                         g = gy[b, t - 1, o]
                         s += X[i, iZ[o]] * g
-                        dX[i, iZ[o]] += a[i] * g * invN
+                        dX[i, iZ[o]] += a[i] * g * wi
                     if t < T:
                         for j in range(R):
                             s += X[i, iV[j]] * c[j]
-                        lam[i] = (1.0 - dt) * lam[i] + p[i] * s * invN
+                        lam[i] = (1.0 - dt) * lam[i] + p[i] * s * wi
                     else:
-                        lam[i] = p[i] * s * invN
+                        lam[i] = p[i] * s * wi
     dX = np.zeros((N, k))
     for b in range(B):
         dX += dXb[b]
@@ -266,18 +274,21 @@ def _net_backward(X, iM, iU, iV, iZ, x, kap, gy, dt, code, A, P):
 
 
 @njit(cache=True)
-def net_simulate(X, iM, iU, iV, iZ, x, dt, code, noise, record):
+def net_simulate(X, iM, iU, iV, iZ, x, dt, code, noise, record, w):
     """Full N-dimensional Euler simulation, with additive activity noise.
 
     ``h[t+1] = (1-dt) h[t] + dt (U V^T phi(h) / N + M x[t]) + noise[b, t]``.
     ``noise`` has shape ``(B, T, N)`` or ``(0, 0, 0)`` for none. Returns ``y`` and,
-    if ``record``, the activity ``H (B, T+1, N)`` (else an empty array).
+    if ``record``, the activity ``H (B, T+1, N)`` (else an empty array). With
+    weights ``w`` (``(N,)``, not ``(0,)``) the averages ``1/N sum_i`` become
+    ``sum_i w_i``.
     """
     N = X.shape[0]
     B, T, n_in = x.shape
     R = iU.shape[0]
     n_out = iZ.shape[0]
-    invN = 1.0 / N
+    weighted = w.shape[0] > 0
+    invN = 1.0 if weighted else 1.0 / N
     noisy = noise.shape[0] > 0
     y = np.zeros((B, T, n_out))
     H = np.zeros((B, T + 1, N)) if record else np.zeros((0, 0, 0))
@@ -295,13 +306,13 @@ def net_simulate(X, iM, iU, iV, iZ, x, dt, code, noise, record):
                 for o in range(n_out):
                     s = 0.0
                     for i in range(N):
-                        s += X[i, iZ[o]] * a[i]
+                        s += (w[i] if weighted else 1.0) * X[i, iZ[o]] * a[i]
                     y[b, t - 1, o] = s * invN
             if t < T:
                 for j in range(R):
                     s = 0.0
                     for i in range(N):
-                        s += X[i, iV[j]] * a[i]
+                        s += (w[i] if weighted else 1.0) * X[i, iV[j]] * a[i]
                     r[j] = s * invN
                 for i in range(N):
                     drive = 0.0
@@ -582,11 +593,12 @@ def warmup() -> None:
         none = np.zeros((0, 0, 0))
         for work in (0, _PARALLEL_WORK):
             for A, P in ((none, none), (np.empty((2, 3, 6)), np.empty((2, 3, 6)))):
-                y, kap = net_forward(X, *idx, x, 0.1, code, A, P, work=work)
-                net_backward(X, *idx, x, kap, y, 0.1, code, A, P, work=work)
+                for w in (np.zeros(0), np.full(6, 1.0 / 6)):
+                    y, kap = net_forward(X, *idx, x, 0.1, code, A, P, w, work=work)
+                    net_backward(X, *idx, x, kap, y, 0.1, code, A, P, w, work=work)
             y, kap = theory_forward(S, *idx, x, 0.1, code, work=work)
             theory_backward(S, *idx, kap, y, 0.1, code, work=work)
-        net_simulate(X, *idx, x, 0.1, code, np.zeros((0, 0, 0)), False)
+        net_simulate(X, *idx, x, 0.1, code, np.zeros((0, 0, 0)), False, np.zeros(0))
 
 
 __all__ = ["PHI_CODES", "numba"]

@@ -61,11 +61,17 @@ class LowRankRNN:
         backpropagation). Any other torch device (``"cuda"``, ``"cuda:1"``): the
         PyTorch implementation of the same equations on that device, with autograd.
         The vectors stay a float64 NumPy array either way.
+    row_weights : numpy.ndarray, shape (N,), optional
+        Positive weights of the rows, summing to 1: every population average
+        ``(1/N) sum_i`` becomes ``sum_i w_i``. Weighted rows are quadrature nodes of
+        the distribution of rows, the population limit ``N -> infinity``
+        (:func:`lrtools.theory.learn` with ``closure="population"``). Default: the
+        network itself, all weights ``1/N``. CPU kernels only.
     """
 
     def __init__(
         self, X: np.ndarray, *, rank: int = 1, n_in: int = 1, n_out: int = 1,
-        phi: str = "linear", device: str | None = None,
+        phi: str = "linear", device: str | None = None, row_weights: np.ndarray | None = None,
     ) -> None:
         self.phi = phi
         self.device = None if device in (None, "cpu") else str(device)
@@ -87,6 +93,16 @@ class LowRankRNN:
         if not np.all(np.isfinite(X)):
             raise ValueError("connectivity vectors have non-finite entries")
         self.X = X
+        self.row_weights = None
+        if row_weights is not None:
+            if self.device is not None:
+                raise ValueError("weighted rows (a population) run on the CPU kernels only")
+            w = np.array(row_weights, dtype=np.float64)
+            if w.shape != (X.shape[0],) or not np.all(np.isfinite(w)) or np.any(w <= 0):
+                raise ValueError(f"row_weights must be {X.shape[0]} positive finite numbers")
+            if abs(w.sum() - 1.0) > 1e-9:
+                raise ValueError(f"row_weights must sum to 1, got {w.sum():.12g}")
+            self.row_weights = w
         self.rank, self.n_in, self.n_out = rank, n_in, n_out
         c = np.cumsum([0, n_in, rank, rank, n_out])
         self._idx = tuple(np.arange(c[i], c[i + 1], dtype=np.int64) for i in range(4))
@@ -94,7 +110,7 @@ class LowRankRNN:
     def __cache_key__(self) -> dict:
         """Everything that sets what the network computes (for :mod:`lrtools.cache`)."""
         return {"X": self.X, "rank": self.rank, "n_in": self.n_in, "n_out": self.n_out,
-                "phi": self.phi, "device": self.device}
+                "phi": self.phi, "device": self.device, "row_weights": self.row_weights}
 
     # --- construction ----------------------------------------------------
     @classmethod
@@ -165,7 +181,7 @@ class LowRankRNN:
     def copy(self) -> LowRankRNN:
         """Independent copy (training one leaves the other untouched)."""
         return LowRankRNN(self.X, rank=self.rank, n_in=self.n_in, n_out=self.n_out, phi=self.phi,
-                          device=self.device)
+                          device=self.device, row_weights=self.row_weights)
 
     # --- views -----------------------------------------------------------
     @property
@@ -198,8 +214,15 @@ class LowRankRNN:
         return self.X[:, self.names.index(name)]
 
     def overlaps(self) -> Overlaps:
-        """``S = X^T X / N`` as :class:`~lrtools.Overlaps`."""
+        """``S = X^T X / N`` (weighted rows: ``X^T diag(w) X``) as :class:`~lrtools.Overlaps`."""
+        if self.row_weights is not None:
+            return Overlaps(self.X.T @ (self.row_weights[:, None] * self.X), self.names)
         return Overlaps.from_vectors(self.X, self.names)
+
+    @property
+    def _w(self) -> np.ndarray:
+        # the kernels' weight argument: empty for a plain network
+        return np.zeros(0) if self.row_weights is None else self.row_weights
 
     def __repr__(self) -> str:
         return (
@@ -258,7 +281,8 @@ class LowRankRNN:
             y, H = _torch.network_run(self.X, self._idx, x, dt, self.phi, self.device,
                                       noise if noise_std > 0 else None, return_activity)
         else:
-            y, H = K.net_simulate(self.X, *self._idx, x, dt, self._code, noise, return_activity)
+            y, H = K.net_simulate(self.X, *self._idx, x, dt, self._code, noise, return_activity,
+                                  self._w)
         return (y, H) if return_activity else y
 
     def loss_and_gradient(
@@ -288,7 +312,8 @@ class LowRankRNN:
             A, P = np.empty((B, T + 1, self.N)), np.empty((B, T + 1, self.N))
         else:
             A = P = np.zeros((0, 0, 0))
-        y, kap = K.net_forward(self.X, *self._idx, x, dt, self._code, A, P, work=work)
+        y, kap = K.net_forward(self.X, *self._idx, x, dt, self._code, A, P, self._w, work=work)
         loss, gy = squared_error(y, target, weights)
-        grad = K.net_backward(self.X, *self._idx, x, kap, gy, dt, self._code, A, P, work=work)
+        grad = K.net_backward(self.X, *self._idx, x, kap, gy, dt, self._code, A, P, self._w,
+                              work=work)
         return loss, grad

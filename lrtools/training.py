@@ -56,6 +56,7 @@ def _descend(
     eps: float,
     project: np.ndarray | None,
     gamma: bool = False,
+    row_weights: np.ndarray | None = None,
     snapshot_every: int | None,
     record_every: int | None,
     progress: bool | None,
@@ -66,10 +67,18 @@ def _descend(
     or, for linear networks, ``Gamma`` (``(n, k, k)``, flagged by ``gamma=True``):
     then ``dL/dX = X Gamma / N`` and a gradient step is ``X (I - eta Gamma)``. With
     ``project`` (``Q``, ``N x k``) every step is followed by ``X = Q (X^T X / N)^{1/2}``.
+    With ``row_weights`` (a population of weighted rows) the overlaps are
+    ``X^T diag(w) X``.
     Returns ``loss (epochs, n)``, ``overlaps`` at the recorded epochs, the final
     ``X`` and the snapshots.
     """
     n, N, k = X.shape
+
+    def gram(X):
+        if row_weights is None:
+            return X.transpose(0, 2, 1) @ X / N
+        return X.transpose(0, 2, 1) @ (row_weights[None, :, None] * X)
+
     if optimizer == "adam":
         m1 = np.zeros_like(X)
         m2 = np.zeros_like(X)
@@ -78,7 +87,7 @@ def _descend(
     rec = list(range(epochs + 1)) if record_every is None else sorted(
         set(range(0, epochs, record_every)) | {epochs})
     overlaps = np.empty((len(rec), n, k, k))
-    overlaps[0] = X.transpose(0, 2, 1) @ X / N
+    overlaps[0] = gram(X)
     r = 1
     snaps, snap_epochs = [], []
     L0 = None
@@ -126,7 +135,7 @@ def _descend(
             )
         loss[epoch] = L
         if epoch + 1 == rec[r]:
-            overlaps[r] = X.transpose(0, 2, 1) @ X / N
+            overlaps[r] = gram(X)
             r += 1
     if snapshot_every is not None:
         snaps.append(X.copy())
@@ -192,6 +201,12 @@ def train(
         A fixed basis ``Q`` with ``Q^T Q = N I``: after every step the vectors are
         reset to ``Q (X^T X / N)^{1/2}``, which keeps the overlaps and makes the
         rows Gaussian-like again (the projected control of chapter 2).
+
+    A network with ``row_weights`` (a weighted population, the large-N limit) is
+    trained the same way with ``1/N`` replaced by the row weights: each row moves
+    by ``-eta (dL/dx_q) / w_q`` (GD), which for ``w_q = 1/N`` is the step above.
+    Adam sees the per-row gradient ``(dL/dx_q) / (N w_q)`` with ``N`` the number
+    of rows; synaptic noise and projection are not defined for a population.
     progress : bool, optional
         Show a progress bar (default: only in a terminal).
 
@@ -214,6 +229,9 @@ def train(
     if snapshot_every is not None:
         check_epochs(snapshot_every, minimum=1, name="snapshot_every")
     N, k = net.X.shape
+    w = net.row_weights
+    if w is not None and (weight_noise > 0 or project is not None):
+        raise ValueError("synaptic noise and projection are not defined for weighted rows")
     if project is not None:
         project = np.asarray(project, dtype=np.float64)
         if project.shape != (N, k):
@@ -222,13 +240,16 @@ def train(
     def gradient(X, batch, weights):
         net.X = X[0]
         L, grad = net.loss_and_gradient(batch, weights, task.dt)
+        if w is not None:
+            grad = grad / (N * w[:, None])
         return np.array([L]), grad[None]
 
     X = net.X[None].copy()
     out = _descend(X, gradient, task, epochs, eta, optimizer, stream=batches(task, seed),
                    noise=_noise_generators([seed], 1, weight_noise), weight_decay=weight_decay,
                    weight_noise=weight_noise, betas=betas, eps=eps, project=project,
-                   snapshot_every=snapshot_every, record_every=None, progress=progress)
+                   row_weights=w, snapshot_every=snapshot_every, record_every=None,
+                   progress=progress)
     net.X = np.ascontiguousarray(out["X"][0])
     snaps = out["snapshots"]
     return History(
