@@ -49,18 +49,29 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Every notebook in fast mode, then pytest (posargs passed on).
+    """Every notebook in fast mode, pytest (posargs passed on), then the fast-mode website.
 
     The notebooks of ``_toc.yml`` are executed with papermill and ``fast=True``
     (executed notebooks and ``timings.json`` in ``_build/fast/``); each writes its
     key numbers to ``_build/numbers/``, which ``tests/test_regeneration.py`` then
     compares with the committed expected values. JUnit report:
-    ``_build/fast/pytest-report.xml``.
+    ``_build/fast/pytest-report.xml``. The executed notebooks are then rendered
+    into ``_build/fast-html`` (nothing runs twice) and every page is opened in
+    headless Chromium (installed with apt where it is missing and apt is usable).
     """
     _install(session)
     session.run("python", "tools/run_notebooks.py", env=CI_ENV)
     session.run("pytest", "--junitxml=_build/fast/pytest-report.xml", *session.posargs,
                 env=CI_ENV | {"LRTOOLS_REQUIRE_NUMBERS": "1"})
+    # the website of the fast run: its executed notebooks rendered, then browser-checked
+    session.run("python", "tools/build_book.py", "--from-executed", "_build/fast", env=CI_ENV)
+    if _chromium() is None:
+        _install_chromium(session)
+    if _chromium() is None:
+        session.warn("Chromium not found and not installable here: browser check of the "
+                     "fast-mode site skipped (apt install chromium; then nox -s site)")
+        return
+    _site_check(session, html="_build/fast-html")
 
 
 @nox.session
@@ -124,6 +135,24 @@ def _chromium() -> str | None:
         "chromium-browser")
 
 
-def _site_check(session: nox.Session) -> None:
+def _install_chromium(session: nox.Session) -> None:
+    """Debian's chromium through apt, where apt is there and we may use it (root or sudo)."""
+    import os
+    import shutil
+
+    apt = shutil.which("apt-get")
+    if apt is None:
+        return
+    prefix = [] if os.geteuid() == 0 else (["sudo", "-n"] if shutil.which("sudo") else None)
+    if prefix is None:
+        return
+    env = {"DEBIAN_FRONTEND": "noninteractive"}
+    session.run(*prefix, apt, "update", "-q", external=True, env=env, success_codes=[0, 100])
+    session.run(*prefix, apt, "install", "-y", "-q", "--no-install-recommends", "chromium",
+                external=True, env=env, success_codes=[0, 100])
+
+
+def _site_check(session: nox.Session, html: str = "_build/html") -> None:
     session.install("pytest", "playwright", "pyyaml")
-    session.run("pytest", "-q", "site_tests", "-p", "no:cacheprovider", env=CI_ENV)
+    session.run("pytest", "-q", "site_tests", "-p", "no:cacheprovider",
+                env=CI_ENV | {"LRTOOLS_SITE_HTML": html})

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-HTML = ROOT / "_build" / "html"
+# the built site: the full book by default, the fast-mode site with LRTOOLS_SITE_HTML
+HTML = Path(os.environ.get("LRTOOLS_SITE_HTML") or ROOT / "_build" / "html")
 SHOTS = ROOT / "_build" / "site-check"
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -1,5 +1,9 @@
 """Build the book with every notebook executed, failing on any error.
 
+``python tools/build_book.py --from-executed [_build/fast]`` instead renders the
+notebooks a fast run already executed (``tools/run_notebooks.py``) into
+``_build/fast-html``, executing nothing again: the site check of CI.
+
 Runs ``jupyter-book build . --all --warningiserror --keep-going`` (extra
 arguments are passed on) in the repository root. ``_config.yml`` sets
 ``execute_notebooks: force`` and ``nb_execution_raise_on_error: true``, so a
@@ -110,11 +114,54 @@ def install_mathjax() -> Path:
     return dest
 
 
+def stage_executed(executed: Path, stage: Path) -> Path:
+    """A book source folder whose notebooks are the already executed ones in ``executed``.
+
+    Copies ``_config.yml`` (execution off), ``_toc.yml`` and every executed
+    notebook of the table of contents (``<executed>/<doc>.ipynb``, as
+    ``tools/run_notebooks.py`` writes them) into ``stage``, with the book's other
+    source files (bibliography, static folders). Returns ``stage``; building it
+    renders the fast-mode outputs without executing anything again.
+    """
+    import yaml
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    import run_notebooks
+
+    shutil.rmtree(stage, ignore_errors=True)
+    (stage / "_build").mkdir(parents=True)
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    config["execute"]["execute_notebooks"] = "off"
+    (stage / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    shutil.copy(ROOT / "_toc.yml", stage / "_toc.yml")
+    for extra in ("references.bib",):
+        if (ROOT / extra).exists():
+            shutil.copy(ROOT / extra, stage / extra)
+    for doc in run_notebooks.toc_files(ROOT / "_toc.yml"):
+        src = run_notebooks.resolve(ROOT, doc)
+        nb = executed / Path(doc).with_suffix(".ipynb")
+        target = stage / Path(doc).with_suffix(".ipynb")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if src.suffix == ".md" and run_notebooks.read_notebook(src) is None:
+            shutil.copy(src, stage / src.relative_to(ROOT))  # a plain page
+        elif nb.exists():
+            shutil.copy(nb, target)
+        else:
+            raise SystemExit(f"no executed notebook {nb}: run tools/run_notebooks.py first")
+    mathjax = ROOT / "_build" / "mathjax"
+    shutil.copytree(mathjax, stage / "_build" / "mathjax")
+    return stage
+
+
 def main(argv: list[str]) -> int:
     """Build the book; return jupyter-book's exit status."""
     for key, value in CI_ENV.items():
         os.environ.setdefault(key, value)
     install_mathjax()
+    if argv[:1] == ["--from-executed"]:
+        # render the fast run's executed notebooks: _build/fast -> _build/fast-html
+        executed = Path(argv[1]) if len(argv) > 1 else ROOT / "_build" / "fast"
+        return build_staged(executed.resolve(), argv[2:])
     exe = shutil.which("jupyter-book")
     if exe is None:
         print("jupyter-book not found: install the [book] extra", file=sys.stderr)
@@ -159,6 +206,26 @@ def main(argv: list[str]) -> int:
         for report in write_error_reports(log):
             print(f"Notebook execution failed; cell and traceback in {report}", file=sys.stderr)
         print(f"Book build FAILED (exit {status}); log in {REPORTS / 'build.log'}", file=sys.stderr)
+    return status
+
+
+def build_staged(executed: Path, extra: list[str]) -> int:
+    """Build the HTML of the executed notebooks in ``executed`` into ``_build/fast-html``."""
+    stage = stage_executed(executed, ROOT / "_build" / "fast-site")
+    exe = shutil.which("jupyter-book")
+    if exe is None:
+        print("jupyter-book not found: install the [book] extra", file=sys.stderr)
+        return 2
+    args = [exe, "build", str(stage), "--all", "--warningiserror", "--keep-going", *extra]
+    print(f"+ jupyter-book build (executed notebooks of {executed})", flush=True)
+    status = subprocess.run(args, cwd=stage).returncode
+    out = ROOT / "_build" / "fast-html"
+    shutil.rmtree(out, ignore_errors=True)
+    if status == 0:
+        shutil.copytree(stage / "_build" / "html", out)
+        print(f"fast-mode site in {out}", flush=True)
+    else:
+        print(f"fast-mode site build FAILED (exit {status})", file=sys.stderr)
     return status
 
 
