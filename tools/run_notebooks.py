@@ -30,6 +30,7 @@ import platform
 import re
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -150,6 +151,72 @@ def stray_outputs(path: Path) -> list[str]:
                 if m:
                     problems.append(f"code cell {n_code}: {what} {m.group(0).strip()!r}")
     return problems
+
+
+# --- numbers typed in the prose -------------------------------------------------
+# A number that a computation produced must be glued, never typed. What the prose
+# may still write as numerals: references (Figure 4, chapter 2, rank 1, panel 3),
+# the paper's identity (arXiv id, year), and the paper's fixed settings listed per
+# chapter in tools/prose_numerals.json (each an exact phrase, e.g. "N = 500").
+_STRIP = [
+    re.compile(r"```.*?```", re.DOTALL),          # code fences and directives
+    re.compile(r":::.*?:::", re.DOTALL),          # colon fences
+    re.compile(r"\$\$.*?\$\$", re.DOTALL),         # display maths
+    re.compile(r"\\begin\{(\w+\*?)\}.*?\\end\{\1\}", re.DOTALL),
+    re.compile(r"(?<![\\$])\$(?!\$)[^$]+?\$"),        # inline maths (may span lines)
+    re.compile(r"^\s*\d+\.\s", re.MULTILINE),        # numbered list items
+    re.compile(r"\{[\w:-]+\}`[^`]*`"),             # roles: glue, numref, cite, eq, doc
+    re.compile(r"`[^`]*`"),                        # inline code
+    re.compile(r"\[[^\]]*\]\([^)]*\)"),             # links
+    re.compile(r"<!--.*?-->", re.DOTALL),          # comments
+    re.compile(r"^\(.*?\)=\s*$", re.MULTILINE),     # labels
+]
+_REFERENCE = re.compile(
+    r"\b(?:Figures?|Fig\.|figures?|[Cc]hapters?|[Rr]ank|[Pp]anels?|[Pp]rediction|"
+    r"[Ss]ection|[Tt]able|[Ee]quation|[Tt]heorem|[Pp]hase)s?\s+\d+[a-z]?(?:-[a-z])?"
+    r"(?:(?:\s*[-–,/]\s*|\s+and\s+|\s+or\s+|\s+to\s+)\d+[a-z]?(?:-[a-z])?)*"
+    r"|arXiv:\d+\.\d+|\b(?:19|20)\d\d\b|\b\d+(?:st|nd|rd|th)\b|\brank-\d\b")
+_NUMERAL = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?%?(?![\w])")
+
+
+def prose_numerals(source: str, allowed: Sequence[str] = ()) -> list[tuple[int, str, str]]:
+    """Numerals in the Markdown prose of a notebook that are neither glued nor allowed.
+
+    Code, maths, roles (glue, cross-references), links and comments are removed;
+    references (``Figure 4``, ``chapter 2``, ``rank 1``), the arXiv id and years
+    are allowed, and so is every numeral inside one of the ``allowed`` phrases on
+    its line. Returns ``(line, numeral, line text)`` for each other numeral.
+    """
+    import jupytext
+
+    nb = jupytext.reads(source, fmt="md:myst")
+    out = []
+    line0 = 0
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        text = cell.source
+        for pattern in _STRIP:
+            text = pattern.sub(lambda m: "\n" * m.group(0).count("\n"), text)
+        for i, line in enumerate(text.splitlines()):
+            spans = [m.span() for m in _REFERENCE.finditer(line)]
+            for phrase in allowed:
+                start = line.find(phrase)
+                while start >= 0:
+                    spans.append((start, start + len(phrase)))
+                    start = line.find(phrase, start + 1)
+            for m in _NUMERAL.finditer(line):
+                if any(a <= m.start() and m.end() <= b for a, b in spans):
+                    continue
+                out.append((line0 + i + 1, m.group(0), line.strip()))
+        line0 += cell.source.count("\n") + 1
+    return out
+
+
+def prose_allow_list() -> dict[str, list[str]]:
+    """The allowed phrases per document (``tools/prose_numerals.json``)."""
+    path = ROOT / "tools" / "prose_numerals.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
 _GLUE_REF = re.compile(r"\{glue(?::[a-z]+)?\}`([A-Za-z_][A-Za-z0-9_]*)")
