@@ -61,7 +61,6 @@ __all__ = [
     "loss_and_gamma_many",
     "learn",
     "learn_many",
-    "population_nodes",
     "overlap_noise",
     "flow",
     "preconditioner",
@@ -427,7 +426,7 @@ def learn(
         covariance ``S`` (Stein's lemma; the paper's theory, exact for linear
         networks). ``"population"``: the exact ``N -> infinity`` limit of gradient
         descent on the network: the initial rows, ``N(0, S)``, are represented by
-        weighted quadrature nodes (:func:`population_nodes`), and the network's
+        weighted quadrature nodes (:func:`lrtools.population.population_nodes`), and the network's
         own kernels run on them with ``(1/N) sum_i`` replaced by ``sum_q w_q``
         (:func:`lrtools.train` on a network with ``row_weights``); each node moves
         by ``-eta (dL/dx_q) / w_q``, so the rows may leave the Gaussian family.
@@ -438,7 +437,7 @@ def learn(
         ``"adam"`` needs the population (Adam acts on the vectors, each node
         keeping its own moments).
     node_rule : {"auto", "gauss-hermite", "sobol"}
-        Quadrature of the population (:func:`population_nodes`).
+        Quadrature of the population (:func:`lrtools.population.population_nodes`).
     progress : bool, optional
         Show a progress bar (default: only in a terminal).
     device : str, optional
@@ -463,9 +462,11 @@ def learn(
         if update != "exact":
             raise ValueError("the population limit follows gradient descent on the vectors: "
                              f"update must be 'exact', got {update!r}")
-        return _population_learn(S, task, epochs, eta, phi, seed=seed, nodes=nodes,
-                                 optimizer=optimizer, node_rule=node_rule,
-                                 weight_decay=weight_decay, progress=progress, device=device)
+        from .population import learn_population
+
+        return learn_population(S, task, epochs, eta, phi, seed=seed, nodes=nodes,
+                                optimizer=optimizer, node_rule=node_rule,
+                                weight_decay=weight_decay, progress=progress, device=device)
     if optimizer != "gd":
         raise ValueError("Adam acts on the vectors: use closure='population' (or lrtools.train)")
     out = _overlap_learning(S.matrix[None], S.names, task, epochs, eta, phi, update, seed=seed,
@@ -480,87 +481,6 @@ def learn(
         info={"eta": eta, "update": update, "phi": phi, "weight_decay": weight_decay,
               "task": repr(task), "seed": seed if isinstance(seed, int | None) else "generator"},
     )
-
-
-def population_nodes(
-    S: Overlaps, nodes: int = 12, *, rule: str = "auto", seed: int = 0,
-) -> tuple[np.ndarray, np.ndarray, str]:
-    """Weighted nodes representing rows drawn from ``N(0, S)``: the population limit's start.
-
-    Parameters
-    ----------
-    S : Overlaps
-        Covariance of the rows (``k x k``).
-    nodes : int
-        Nodes per dimension (tensor Gauss-Hermite) or, for Sobol, the total is the
-        power of two nearest to ``nodes**4`` (at least ``2**10``).
-    rule : {"auto", "gauss-hermite", "sobol"}
-        ``"gauss-hermite"``: the tensor product of ``nodes`` probabilists'
-        Gauss-Hermite points per dimension, mapped by ``S^{1/2}``: exact for every
-        polynomial of degree below ``2 nodes`` in each variable, so smooth
-        averages converge spectrally in ``nodes``; ``nodes**k`` rows. ``"sobol"``:
-        scrambled Sobol points (seeded by ``seed``) mapped through the normal
-        quantile, equal weights, rescaled so that their second moments are
-        exactly ``S``; for many vectors, where a tensor grid is too large.
-        ``"auto"``: Gauss-Hermite when ``nodes**k <= 200000`` (rank 1 with one
-        input and one output up to 21 nodes), else Sobol.
-    seed : int
-        Seed of the Sobol scrambling.
-
-    Returns
-    -------
-    X : numpy.ndarray, shape (n, k)
-        The nodes (rows ``(m, u, v, z)``).
-    w : numpy.ndarray, shape (n,)
-        Positive weights summing to 1; ``X^T diag(w) X = S``.
-    rule : str
-        The rule used.
-    """
-    S = _as_overlaps(S)
-    nodes = check_epochs(nodes, minimum=2, name="nodes")
-    k = S.k
-    if rule == "auto":
-        rule = "gauss-hermite" if nodes**k <= 200_000 else "sobol"
-    root = psd_sqrt(S.matrix)
-    if rule == "gauss-hermite":
-        x1, w1 = np.polynomial.hermite_e.hermegauss(nodes)
-        w1 = w1 / w1.sum()
-        grids = np.meshgrid(*([x1] * k), indexing="ij")
-        xi = np.stack([g.ravel() for g in grids], axis=1)
-        w = np.prod(np.stack(np.meshgrid(*([w1] * k), indexing="ij"), axis=-1).reshape(-1, k),
-                    axis=1)
-        w = w / w.sum()
-    elif rule == "sobol":
-        from scipy.stats import norm, qmc
-
-        m = max(10, int(round(4 * np.log2(nodes))))
-        u = qmc.Sobol(k, scramble=True, seed=seed).random_base2(m)
-        xi = norm.ppf(np.clip(u, 1e-12, 1 - 1e-12))
-        w = np.full(len(xi), 1.0 / len(xi))
-        M = xi.T @ (w[:, None] * xi)
-        xi = xi @ np.linalg.inv(psd_sqrt(M))  # second moments exactly the identity
-    else:
-        raise ValueError(f"unknown node rule {rule!r}; expected 'auto', 'gauss-hermite' or "
-                         f"'sobol'")
-    return np.ascontiguousarray(xi @ root), w, rule
-
-
-def _population_learn(S, task, epochs, eta, phi, *, seed, nodes, optimizer, node_rule,
-                      weight_decay, progress, device):
-    from .network import LowRankRNN
-    from .training import train
-
-    if device not in (None, "cpu"):
-        raise ValueError("the population limit runs on the CPU kernels")
-    rank, n_in, n_out = shape_from_names(S.names)
-    X, w, rule = population_nodes(S, nodes, rule=node_rule, seed=0)
-    net = LowRankRNN(X, rank=rank, n_in=n_in, n_out=n_out, phi=phi, row_weights=w)
-    hist = train(net, task, epochs, eta, optimizer, seed=seed, weight_decay=weight_decay,
-                 progress=progress)
-    info = dict(hist.info, closure="population", node_rule=rule, nodes=nodes,
-                n_nodes=len(w), N="population")
-    return History(loss=hist.loss, overlaps=hist.overlaps, names=S.names, time=hist.time,
-                   info=info)
 
 
 def learn_many(

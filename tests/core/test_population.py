@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import lrtools
-from lrtools import LowRankRNN, Overlaps, tasks, theory
+from lrtools import LowRankRNN, Overlaps, population, tasks, theory
 
 S_CONV = Overlaps(np.eye(4)).replace(vu=0.8, zu=0.3, vm=0.2, zm=0.2, mu=0.1)
 FLIP = tasks.FlipFlop(dt=0.1, t_max=10.0, batch_size=2)
@@ -12,13 +12,13 @@ FLIP = tasks.FlipFlop(dt=0.1, t_max=10.0, batch_size=2)
 
 def test_nodes_have_exactly_the_start_overlaps():
     for rule, nodes in (("gauss-hermite", 5), ("sobol", 8)):
-        X, w, used = theory.population_nodes(S_CONV, nodes, rule=rule, seed=3)
+        X, w, used = population.population_nodes(S_CONV, nodes, rule=rule, seed=3)
         assert used == rule and np.all(w > 0) and w.sum() == pytest.approx(1.0, abs=1e-14)
         np.testing.assert_allclose(X.T @ (w[:, None] * X), S_CONV.matrix, atol=1e-13)
-    X, w, used = theory.population_nodes(S_CONV, 5)
+    X, w, used = population.population_nodes(S_CONV, 5)
     assert used == "gauss-hermite" and X.shape == (5**4, 4)
     S2 = LowRankRNN.random(60, 2, seed=0).overlaps()  # k = 6: a tensor grid is too large
-    X, w, used = theory.population_nodes(S2, 12)
+    X, w, used = population.population_nodes(S2, 12)
     assert used == "sobol" and X.shape[1] == 6
     np.testing.assert_allclose(X.T @ (w[:, None] * X), S2.matrix, atol=1e-12)
 
@@ -78,7 +78,7 @@ def test_bad_population_arguments():
     with pytest.raises(ValueError, match="update must be 'exact'"):
         theory.learn(S_CONV, FLIP, 1, 0.1, "erf", "first-order", closure="population")
     with pytest.raises(ValueError, match="node rule"):
-        theory.population_nodes(S_CONV, 4, rule="simpson")
+        population.population_nodes(S_CONV, 4, rule="simpson")
     with pytest.raises(ValueError, match="sum to 1"):
         LowRankRNN(np.ones((5, 4)), row_weights=np.full(5, 0.3))
     with pytest.raises(ValueError, match="positive"):
