@@ -1,0 +1,124 @@
+"""Chapter 4 figures: every plot draws its panels (hand-made or toy-size inputs)."""
+
+import inspect
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+import lrtools
+from lrtools import twins
+from lrtools.figures import memory as figures
+from lrtools.studies import memory as study
+from lrtools.studies import twins as twin_study
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture
+def scans():
+    etas = [1e-2, 5e-3, 2.5e-3]
+    flow_aba = np.eye(4)
+    aba = np.array([flow_aba + 0.5 * e * np.eye(4)[0][:, None] * np.eye(4)[0] for e in etas])
+    dcs = [0.05, 0.1, 0.2]
+    return {
+        "eta_scan": {"eta": np.array(etas), "invisible": np.array([3e-3, 2e-3, 1.5e-3]),
+                     "flow_invisible": np.array(1e-3), "flow_function": np.array(1e-9),
+                     "aba": aba, "flow_aba": flow_aba},
+        "flows": {"invisible": np.array([1.0, 3.0, 10.0, 20.0, 30.0]),
+                  "conserved_drift": np.array([1e-12, 3e-12, 2e-12, 0.0, 0.0]),
+                  "function": np.array([1e-10, 0.0, 0.0, 2e-10, 0.0]),
+                  "loss": np.array([0.0, 1e-16, 0.0, 0.0, 0.0]),
+                  "bracket_sv": np.array([1e-3, 2e-3, 0.1, 0.2, 0.3])},
+        "dc_scan": {"flow": np.array(dcs) ** 2, "gd": np.array(dcs)},
+        "starts": np.zeros((5, 4, 4)), "etas": etas, "dcs": dcs, "n_unit": 2, "eta": 5e-3,
+    }
+
+
+@pytest.fixture
+def cond():
+    ep = np.arange(0, 101, 10)
+    decay = {}
+    for w, r in ((0.1, 0.02), (0.2, 0.04)):
+        decay.update({f"{w}/epoch": ep, f"{w}/invisible": 3.0 * np.exp(-r * ep),
+                      f"{w}/predicted_rate": np.array(r), f"{w}/min_norm_gap": np.array(1e-4)})
+    noise = {"target/std": np.array([0.0, 0.01, 0.1]),
+             "target/invisible": np.array([1e-3, 1.1e-3, 2e-3]),
+             "target/floor_invisible": np.array([0.0, 1e-4, 5e-3]),
+             "weight/std": np.array([0.002, 0.01]), "weight/invisible": np.array([1e-3, 2e-3]),
+             "weight/floor_invisible": np.array([1e-4, 3e-3]),
+             "weight/invisible0": np.array(5e-4)}
+    optim = {"adam/invisible": np.array(0.3), "adam/visible": np.array(0.01),
+             "adam/function": np.array(1e-4), "gd/invisible": np.array(1e-3),
+             "gd/visible": np.array(1e-5), "gd/function": np.array(1e-5)}
+    return {"pair": {}, "noise": noise, "decay": decay, "optim": optim, "wds": [0.1, 0.2],
+            "N_noise": 150}
+
+
+@pytest.fixture
+def no_cache(monkeypatch):
+    monkeypatch.setenv("LRTOOLS_CACHE", "off")
+
+
+def _titles(fig):
+    return [ax.get_title(loc="left")[:1] or ax.get_title()[:1] for ax in fig.axes]
+
+
+def test_chapter_plots_draw_their_panels(scans, cond):
+    fig = figures.plot_flow_memory(scans)
+    assert [ax.get_title()[0] for ax in fig.axes] == ["a", "b", "c"]
+    assert fig.axes[2].get_legend_handles_labels()[1][1] == r"GD, $\eta$ = 5e-3"
+    plt.close(fig)
+    fig = figures.plot_conditions(scans, cond)
+    assert [ax.get_title()[0] for ax in fig.axes] == ["a", "b", "c", "d"]
+    assert len(fig.axes[3].patches) == 6  # three gaps for GD and for Adam
+
+
+def test_network_check_plot():
+    pair = twins.random_overlaps(2, 6)
+    H = {}
+    for Nc in (60, 80):
+        d = twins.network_twin_check(pair, N=Nc, seed=0, epochs=3, eta=0.01, batch_size=2)
+        H.update({(k, Nc): lrtools.History.from_arrays(d, f"{k}/") for k in ("net_A", "net_B")})
+        H.update({k: lrtools.History.from_arrays(d, f"{k}/") for k in ("th_A", "th_B")})
+    fig = figures.plot_network_check(H, [60, 80])
+    assert [ax.get_title()[0] for ax in fig.axes] == ["a", "b"]
+    assert len(fig.axes[0].lines) == 6  # visible and invisible: two sizes and the theory
+    with pytest.raises(ValueError, match="two network sizes"):
+        figures.plot_network_check(H, [60])
+
+
+def test_linear_memory_figures_at_toy_size(no_cache):
+    data = study.linear_memory_runs(study.LinearMemorySettings(N=30, epochs=(60, 20, 20, 20, 60)))
+    fig = figures.plot_figure3(data)
+    assert _titles(fig) == ["a", "b", "c", "d", "e", "f"]
+    fig = figures.plot_figure6(data)
+    assert _titles(fig) == ["a", "b"]
+    adam = study.adam_memory_runs(study.AdamMemorySettings(N=30, epochs=20))
+    fig = figures.plot_figure7(adam)
+    assert _titles(fig) == ["a", "b", "c", "d"]
+    assert fig.axes[0].get_legend_handles_labels()[1] == ["Adam", r"GD, $\eta$ = 5e-3"]
+
+
+def test_twin_figures_at_toy_size(no_cache):
+    tw = twin_study.twin_runs(twin_study.TwinSettings(n_pairs=4, epochs_ab=20, epochs_c=20,
+                                                      batch_size=2, record_every=10))
+    dec = twin_study.twin_decoding(tw, twin_study.DecodingSettings(n_splits=3, every=1))
+    assert _titles(figures.plot_figure4_memory(tw)) == ["d", "e", "f"]
+    assert _titles(figures.plot_figure9(tw)) == ["a", "b", "c"]
+    assert _titles(figures.plot_figure10(dec)) == ["a", "b"]
+    fig = figures.plot_figure9_10(tw, dec)
+    assert _titles(fig) == ["a", "b", "c"]
+    assert len(fig.axes[1].patches) == 12  # 3 stages x 2 feature sets x 2 noise levels
+
+
+def test_paper_figures_have_the_registry_signature():
+    for fn in (figures.figure3, figures.figure6, figures.figure7, figures.figure9,
+               figures.figure10, figures.figure4_memory):
+        params = inspect.signature(fn).parameters
+        assert list(params) == ["fast", "progress"]
+        assert params["fast"].default is False and params["progress"].default is None
