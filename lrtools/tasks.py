@@ -30,6 +30,7 @@ __all__ = [
     "Task",
     "ImpulseResponse",
     "ExponentialFilter",
+    "SignedFilter",
     "DampedOscillator",
     "WhiteNoise",
     "NoisyTarget",
@@ -155,6 +156,28 @@ class ExponentialFilter(ImpulseResponse):
     def kernel(self, t: np.ndarray) -> np.ndarray:
         """``exp(-c t)``."""
         return np.exp(-self.c * np.asarray(t, dtype=np.float64))
+
+
+@dataclass(frozen=True, kw_only=True)
+class SignedFilter(ExponentialFilter):
+    """Exponential filter with a sign: ``g(t) = sign * exp(-c t)`` (chapter 5's reversal).
+
+    ``sign=-1`` is the *reversal* of :class:`ExponentialFilter`: the same dynamics,
+    the opposite response.
+
+    Parameters
+    ----------
+    c, dt, t_max : float
+        As in :class:`ExponentialFilter`.
+    sign : float
+        Factor of the response (``1``: the filter, ``-1``: its reversal).
+    """
+
+    sign: float = 1.0
+
+    def kernel(self, t: np.ndarray) -> np.ndarray:
+        """``sign * exp(-c t)``."""
+        return self.sign * np.exp(-self.c * np.asarray(t, dtype=np.float64))
 
 
 @dataclass(frozen=True, kw_only=True)
