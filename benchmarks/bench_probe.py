@@ -16,7 +16,7 @@ import json
 
 from _timing import median_time
 
-from lrtools import LowRankRNN, probe, tasks, theory
+from lrtools import LowRankRNN, equivalence, noise_response, tasks, theory
 
 
 def main() -> None:
@@ -28,20 +28,22 @@ def main() -> None:
     task = tasks.ExponentialFilter(c=0.2, dt=0.05, t_max=20.0)
     net = LowRankRNN.random(N=500, rank=1, phi="linear", seed=0)
     S = net.overlaps()
-    S2 = probe.equivalent_overlaps(S, **probe.PAPER_TARGETS)
+    S2 = equivalence.equivalent_overlaps(S, **equivalence.PAPER_TARGETS)
     results = {
         "equivalent_network (N=500)": median_time(
-            lambda: probe.equivalent_network(net, **probe.PAPER_TARGETS), args.repeat),
+            lambda: equivalence.equivalent_network(net, **equivalence.PAPER_TARGETS), args.repeat),
         "equivalent_overlaps": median_time(
-            lambda: probe.equivalent_overlaps(S, **probe.PAPER_TARGETS), args.repeat),
-        "initial_speed (T=400)": median_time(lambda: probe.initial_speed(S2, task), args.repeat),
+            lambda: equivalence.equivalent_overlaps(S, **equivalence.PAPER_TARGETS), args.repeat),
+        "initial_speed (T=400)": median_time(lambda: equivalence.initial_speed(S2, task),
+                                             args.repeat),
         "family member, per epoch (T=400)": median_time(
             lambda: theory.learn(S2, task, 500, 5e-3, progress=False), args.repeat, per=500),
         "output_noise_variance (T=400)": median_time(
-            lambda: probe.output_noise_variance(S2, N=500, dt=0.05, n_steps=400, noise_std=0.5),
+            lambda: noise_response.output_noise_variance(S2, N=500, dt=0.05, n_steps=400,
+                                                         noise_std=0.5),
             args.repeat),
         "noise trial, simulated (N=500, T=400)": median_time(
-            lambda: probe.sampled_noise_variance(net, dt=0.05, n_steps=400, noise_std=0.5,
+            lambda: noise_response.sampled_noise_variance(net, dt=0.05, n_steps=400, noise_std=0.5,
                                                  n_trials=50, seed=0), args.repeat, per=50),
     }
     for name, sec in results.items():

@@ -16,18 +16,24 @@ __version__ = "0.1.0"
 import importlib
 
 from . import (
+    burial,
     cache,
+    closure,
+    conserved,
+    decoding,
+    equivalence,
     experiments,
     fits,
     memory,
-    nonlinear,
-    predictions,
-    probe,
+    noise_response,
+    plasticity,
+    population,
     report,
     studies,
     tasks,
     theory,
     training,
+    twins,
 )
 from .history import DivergenceError, History
 from .network import LowRankRNN
@@ -35,6 +41,15 @@ from .overlaps import Overlaps, vector_names
 from .training import train
 
 __all__ = [
+    "burial",
+    "closure",
+    "conserved",
+    "decoding",
+    "equivalence",
+    "noise_response",
+    "plasticity",
+    "population",
+    "twins",
     "DivergenceError",
     "History",
     "LowRankRNN",
@@ -44,10 +59,7 @@ __all__ = [
     "figures",
     "fits",
     "memory",
-    "nonlinear",
     "plotting",
-    "predictions",
-    "probe",
     "report",
     "studies",
     "tasks",

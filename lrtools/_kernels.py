@@ -35,7 +35,7 @@ _PI_2 = math.pi / 2.0
 
 # Quadrature for the tanh gain E[phi'(sqrt(D) xi)], xi ~ N(0, 1), and its
 # derivative; both are accurate to ~4e-15 for every D (checked against mpmath
-# in tests/test_nonlinear.py).
+# in tests/science/test_closure.py).
 # Small D (<= _TANH_SWITCH): Gauss-Hermite in xi (the integrand is analytic in a
 # strip of half-width pi / (2 sqrt(D)) around the real axis, wide when D is small;
 # 80 nodes reach 2e-16 at D = 0.3 but only 2e-10 at D = 1).

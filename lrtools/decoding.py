@@ -5,7 +5,7 @@ regression (scikit-learn, ``C = 1``, liblinear) over random splits of *units*,
 with measurement noise drawn afresh in every split. A unit is what a split keeps
 on one side: a twin pair (both twins train or both test, :func:`decode_history`,
 chapter 4) or one individual of two groups of different individuals (stratified
-by group, as ``lrtools.predictions.decode_groups`` of chapter 5 does). scikit-learn
+by group, as ``lrtools.plasticity.decode_groups`` of chapter 5 does). scikit-learn
 is imported when a decoder runs.
 """
 
@@ -74,7 +74,7 @@ def decode(
         decode(F, np.tile([0, 1], (len(F), 1)), n_train_pairs, noise=0.3)
 
     Two groups of different individuals, the same fraction of each training
-    (``lrtools.predictions.decode_groups``)::
+    (``lrtools.plasticity.decode_groups``)::
 
         decode(np.concatenate([Fa, Fb]), np.r_[np.zeros(len(Fa)), np.ones(len(Fb))],
                [round(0.75 * len(Fa)), round(0.75 * len(Fb))],

@@ -32,7 +32,7 @@ instance. Sweeps over seeds accept an optional
   gradient steps violate it by ``O(eta)`` over a fixed learning time, synaptic
   noise by a diffusive amount, per-synapse adaptive rules (Adam) grossly, and a
   non-homogeneous nonlinearity (erf) moderately. (Not to be confused with the
-  scalar balance ``sigma_uu - sigma_vv`` of chapter 4, :func:`lrtools.memory.balance`.)
+  scalar balance ``sigma_uu - sigma_vv`` of chapter 4, :func:`lrtools.conserved.balance`.)
 
 Noise burial and erasure of the invisible memory are in :mod:`lrtools.burial`.
 The workhorses are the batched learners of the core: the exact overlap map for

@@ -25,7 +25,7 @@ import numpy as np
 import pytest
 
 import lrtools
-from lrtools import LowRankRNN, Overlaps, cache, memory, predictions, studies, tasks
+from lrtools import LowRankRNN, Overlaps, cache, memory, plasticity, studies, tasks
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,7 +49,7 @@ EXAMPLES = {
     "task": tasks.ExponentialFilter(c=0.2),
     "phases": [memory.Phase(task=tasks.ExponentialFilter(c=0.2), epochs=3, eta=1e-3)],
     "pair": {"aaa": _S, "aba": 2 * _S},
-    "rules": {"gd": predictions.PlasticityRule(eta=5e-3)},
+    "rules": {"gd": plasticity.PlasticityRule(eta=5e-3)},
     "Ns": [20, 40], "seeds": [0, 1], "etas": [1e-2, 5e-3], "dcs": [0.1, 0.2],
     "stds": [0.001, 0.01], "target_stds": [0.0, 0.1], "weight_stds": [0.0, 0.01],
     "wds": [0.01, 0.1],

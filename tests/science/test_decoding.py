@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from conftest import assert_close
 
-from lrtools import decoding, predictions, twins
+from lrtools import decoding, plasticity, twins
 
 
 def test_identical_twins_decode_at_chance():
@@ -37,14 +37,14 @@ def test_decode_history_is_decode_with_pairs_as_units():
     assert a.mean() > 0.5
 
 
-@pytest.mark.skipif(not hasattr(predictions, "decode_groups"),
+@pytest.mark.skipif(not hasattr(plasticity, "decode_groups"),
                     reason="chapter 5's decoder has moved onto lrtools.decoding.decode")
 def test_decode_serves_the_group_decoder_of_chapter_5():
     rng = np.random.default_rng(0)
     Fa, Fb = rng.normal(size=(12, 3)), 0.5 + rng.normal(size=(10, 3))
     ks = [round(0.75 * len(Fa)), round(0.75 * len(Fb))]
     for noise in (0.0, 0.05):
-        old = predictions.decode_groups(Fa, Fb, noise=noise, n_splits=20, seed=3)
+        old = plasticity.decode_groups(Fa, Fb, noise=noise, n_splits=20, seed=3)
         new = decoding.decode(np.concatenate([Fa, Fb]),
                               np.r_[np.zeros(len(Fa)), np.ones(len(Fb))], ks,
                               strata=[np.arange(len(Fa)), len(Fa) + np.arange(len(Fb))],

@@ -224,7 +224,7 @@ def test_learning_curves_and_epochs_to_criterion(filter_task):
 
 def test_epochs_to_criterion_interpolates_log_loss():
     """``interpolate=True``: the crossing placed between epochs, log-linearly (exact for
-    a geometric loss), as ``lrtools.predictions.time_to_criterion`` does."""
+    a geometric loss), the times to criterion of chapter 5."""
     r = 0.7
     loss = r ** np.arange(50.0)
     crit = 0.01
@@ -240,11 +240,6 @@ def test_epochs_to_criterion_interpolates_log_loss():
         whole = equivalence.epochs_to_criterion(stack, c)
         frac = equivalence.epochs_to_criterion(stack, c, interpolate=True)
         assert frac.shape == (4, 6) and np.array_equal(np.ceil(frac), whole)
-        try:  # the interpolation of chapter 5 (until it switches to this function)
-            from lrtools.predictions import time_to_criterion
-        except ImportError:
-            continue
-        assert np.array_equal(frac, time_to_criterion(stack, c))
     with pytest.raises(ValueError, match="positive"):
         equivalence.epochs_to_criterion(loss, 0.0, interpolate=True)
 

@@ -329,7 +329,7 @@ def test_studies_do_not_import_matplotlib():
     import subprocess
     import sys
 
-    code = ("import sys, lrtools.studies.predictions, lrtools.predictions; "
+    code = ("import sys, lrtools.studies.predictions, lrtools.plasticity; "
             "print('matplotlib' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
