@@ -38,7 +38,7 @@ import numpy as np
 from scipy import stats
 
 from . import theory
-from ._checks import shape_from_names
+from ._checks import phi_code, shape_from_names
 from .history import History
 from .network import LowRankRNN
 from .overlaps import Overlaps, psd_sqrt
@@ -55,6 +55,10 @@ __all__ = [
     "closure_defect",
     "closure_loss",
     "train_projected",
+    "common_rows",
+    "row_cumulants",
+    "stein_gap",
+    "out_of_span",
     "Convergence",
     "convergence_study",
     "process_executor",
@@ -306,6 +310,143 @@ def train_projected(
     Q = _polar_basis(int(N), S0.k, rng)
     net = _network(Q @ psd_sqrt(S0.matrix), S0.names, phi)
     return train(net, task, epochs, eta, seed=seed, project=Q)
+
+
+# ---------------------------------------------------------------------------
+# What the closure assumes, measured on a population or a network
+# ---------------------------------------------------------------------------
+
+
+def _weights(net: LowRankRNN) -> np.ndarray:
+    return net.row_weights if net.row_weights is not None else np.full(net.N, 1.0 / net.N)
+
+
+def common_rows(S: Overlaps, Ns: Sequence[int], seed: int) -> dict[int, np.ndarray]:
+    """Vectors with exactly the overlaps ``S`` at several sizes, from common random numbers.
+
+    One Gaussian matrix of ``max(Ns)`` rows is drawn per ``seed``; the network of
+    size ``N`` uses its first ``N`` rows, made exactly orthogonal (polar factor,
+    columns of norm ``sqrt(N)``) and mapped by ``S^{1/2}``. The networks of one
+    seed therefore share their randomness, and the difference between sizes is
+    the sampling of the rows alone.
+    """
+    Ns = [int(N) for N in Ns]
+    if min(Ns) < S.k:
+        raise ValueError(f"every N must be at least k={S.k}, got {min(Ns)}")
+    G = np.random.default_rng([int(seed), 17]).standard_normal((max(Ns), S.k))
+    root = psd_sqrt(S.matrix)
+    out = {}
+    for N in Ns:
+        W, _, Pt = np.linalg.svd(G[:N], full_matrices=False)
+        out[N] = np.ascontiguousarray(math.sqrt(N) * (W @ Pt) @ root)
+    return out
+
+
+def row_cumulants(net: LowRankRNN) -> dict[str, float]:
+    """Fourth-order cumulants of the rows: zero for Gaussian rows, which the closure assumes.
+
+    With ``E`` the (weighted) average over rows and ``S = E[x x^T]``, the joint
+    cumulant ``k_abcd = E[x_a x_b x_c x_d] - (S_ab S_cd + S_ac S_bd + S_ad S_bc)``,
+    made dimensionless by ``sqrt(S_aa S_bb S_cc S_dd)``.
+
+    Returns
+    -------
+    dict
+        ``excess_kurtosis`` (the largest ``|k_aaaa| / S_aa^2`` over vectors),
+        ``max_cumulant`` (the largest dimensionless ``|k_abcd|``) and
+        ``third_moment`` (the largest dimensionless ``|E[x_a x_b x_c]|``).
+    """
+    X, w = net.X, _weights(net)
+    S = X.T @ (w[:, None] * X)
+    d = np.sqrt(np.diag(S))
+    Y = X / d
+    C = S / np.outer(d, d)
+    M4 = np.einsum("q,qa,qb,qc,qd->abcd", w, Y, Y, Y, Y)
+    gauss = (np.einsum("ab,cd->abcd", C, C) + np.einsum("ac,bd->abcd", C, C)
+             + np.einsum("ad,bc->abcd", C, C))
+    K4 = M4 - gauss
+    M3 = np.einsum("q,qa,qb,qc->abc", w, Y, Y, Y)
+    k = X.shape[1]
+    return {"excess_kurtosis": float(max(abs(K4[a, a, a, a]) for a in range(k))),
+            "max_cumulant": float(np.max(np.abs(K4))),
+            "third_moment": float(np.max(np.abs(M3)))}
+
+
+def stein_gap(net: LowRankRNN, x: np.ndarray, dt: float) -> dict[str, float]:
+    """How far the averages the network computes are from their Stein (Gaussian) values.
+
+    Along the activity ``h = m kappa_m + u kappa_u`` of input ``x``, the network's
+    recurrent drive ``E[v phi(h)]`` and output ``E[z phi(h)]`` (averages over
+    rows) against ``<phi'>(Delta) (S_am kappa_m + S_au kappa_u)``, ``a = v, z``,
+    with ``Delta = kappa^T S_xx kappa``: equal for Gaussian rows. Rank 1, one input
+    and one output.
+
+    Returns
+    -------
+    dict
+        ``drive`` and ``output``: the largest difference over trials and time,
+        relative to the largest Stein value.
+    """
+    if net.names != ("m", "u", "v", "z"):
+        raise ValueError(f"stein_gap needs a rank-1 network with vectors m, u, v, z, "
+                         f"got {net.names}")
+    _, H = net.run(x, dt, return_activity=True)
+    w = _weights(net)
+    S = net.overlaps().matrix
+    m, u, v, z = net.X.T
+    # kappa from h = m kappa_m + u kappa_u (exact: the activity stays in the span)
+    A = np.stack([m, u], axis=1)
+    kap = np.linalg.lstsq(A, H.reshape(-1, net.N).T, rcond=None)[0].T
+    Sx = S[:2, :2]
+    delta = np.einsum("ti,ij,tj->t", kap, Sx, kap)
+    g, _ = theory.gain(np.maximum(delta, 0.0), net.phi)
+    a = _phi_values(net, H.reshape(-1, net.N))
+    out = {}
+    for name, vec, row in (("drive", v, 2), ("output", z, 3)):
+        actual = a @ (w * vec)
+        stein = g * (kap @ S[row, :2])
+        out[name] = float(np.max(np.abs(actual - stein)) / max(np.max(np.abs(stein)), 1e-300))
+    return out
+
+
+def _phi_values(net: LowRankRNN, h: np.ndarray) -> np.ndarray:
+    # phi(h) of the network's nonlinearity, elementwise
+    from . import _kernels as K
+
+    return K.phi_array(phi_code(net.phi), np.ascontiguousarray(h, dtype=np.float64))
+
+
+def out_of_span(net: LowRankRNN, batch: tuple, weights: np.ndarray, dt: float
+                ) -> dict[str, np.ndarray | float]:
+    """The part of a gradient step that the overlap map cannot represent.
+
+    A gradient step moves row ``q`` by ``-eta g_q`` with ``g_q = (dL/dx_q) / w_q``
+    (``N dL/dx_i`` for a network). Regressing ``g`` on the rows, ``g_q = A x_q +
+    r_q`` with ``E[x r^T] = 0`` (``E`` the average over rows). When the loss is a
+    function of ``S`` alone (linear networks, the Gaussian limit) ``A = Gamma``,
+    ``r = 0`` and the step is the overlap map ``S' = (I - eta Gamma) S (I - eta
+    Gamma)``. Otherwise the residual ``r`` lies outside span{m, u, v, z}: it does
+    not enter the overlaps at first order but adds ``eta^2 E[r r^T]`` per step (for
+    a network, ``N eta^2 |g_perp|^2`` with ``g_perp = dL/dX`` outside the span).
+
+    Returns
+    -------
+    dict
+        ``fraction (k,)``: ``sqrt(E|r_a|^2 / E|g_a|^2)`` per vector; ``first``:
+        ``|E[x g^T + g x^T]|`` (the overlap change per unit ``eta``, largest entry);
+        ``second``: ``|E[r r^T]|`` (per unit ``eta^2``, largest entry).
+    """
+    _, grad = net.loss_and_gradient(batch, weights, dt)
+    X, w = net.X, _weights(net)
+    g = grad / w[:, None]
+    S = X.T @ (w[:, None] * X)
+    A = np.linalg.solve(S, X.T @ (w[:, None] * g)).T  # g ~ X A^T
+    r = g - X @ A.T
+    gg = np.sum(w[:, None] * g * g, axis=0)
+    first = X.T @ (w[:, None] * g)
+    return {"fraction": np.sqrt(np.sum(w[:, None] * r * r, axis=0) / np.where(gg > 0, gg, 1.0)),
+            "first": float(np.max(np.abs(first + first.T))),
+            "second": float(np.max(np.abs(r.T @ (w[:, None] * r))))}
 
 
 # ---------------------------------------------------------------------------

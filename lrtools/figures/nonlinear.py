@@ -181,13 +181,16 @@ def plot_preconditioners(axes, S: Overlaps, phis: Sequence[str] = ("linear", "er
 # ---------------------------------------------------------------------------
 
 
-def plot_figure4(task: FlipFlop, runs: Mapping[str, History], *, trial_seed: int = 123):
+def plot_figure4(task: FlipFlop, runs: Mapping[str, History], *, trial_seed: int = 123,
+                 population: History | None = None):
     """Paper Figure 4a-c from :func:`~lrtools.studies.nonlinear.flip_flop_runs`.
 
     Top: a held-out trial after training (network and theory), the loss of the
     network, of the overlap map with ``G`` and of descent on the overlaps without
     ``G``, and the visible overlaps. Middle and bottom: histograms and normal QQ
-    plots of the final vector entries.
+    plots of the final vector entries. With ``population`` (the population limit
+    of the same run, :func:`~lrtools.studies.population.population_figure_runs`)
+    its loss and visible overlaps are drawn dotted beside the Gaussian theory.
     """
     from ..plotting import PALETTE, SIM, THEORY, plot_loss, plot_overlaps
 
@@ -208,11 +211,21 @@ def plot_figure4(task: FlipFlop, runs: Mapping[str, History], *, trial_seed: int
     ax[0].plot(t, y_th, label="theory", **THEORY)
     ax[0].set(xlabel="time", title="a  a held-out trial after training")
     ax[0].legend(fontsize="x-small", ncol=2)
-    plot_loss(ax[1], {"network": sim, "theory (with $G$)": exact, "direct (no $G$)": direct},
-              styles={"theory (with $G$)": THEORY})
+    curves = {"network": sim, "theory (with $G$)": exact, "direct (no $G$)": direct}
+    styles = {"theory (with $G$)": THEORY}
+    if population is not None:
+        curves["population limit"] = population
+        styles["population limit"] = {"color": PALETTE[4], "lw": 1.4, "ls": ":"}
+    plot_loss(ax[1], curves, styles=styles)
     ax[1].set_title("b  loss")
-    plot_overlaps(ax[2], sim, exact.initial.visible("erf"), theory=exact, phi="erf")
-    ax[2].set_title("c  visible overlaps: network (thick), theory (dashed)")
+    visible = exact.initial.visible("erf")
+    plot_overlaps(ax[2], sim, visible, theory=exact, phi="erf")
+    title = "c  visible overlaps: network (thick), theory (dashed)"
+    if population is not None:
+        for key in visible:
+            ax[2].plot(population.overlap(key), color="0.35", lw=1.0, ls=":")
+        title += ", population (dotted)"
+    ax[2].set_title(title, fontsize="small")
     plot_entries(mid.subplots(1, 4), sim.vectors[-1], sim.names, kind="hist")
     mid.suptitle("d  entries after training, with the fitted Gaussian", fontsize="medium")
     plot_entries(bot.subplots(1, 4), sim.vectors[-1], sim.names, kind="qq")

@@ -34,7 +34,7 @@ from ..closure import (
     gaussianity,
     process_executor,
 )
-from ..fits import PowerLaw, fit_floor, fit_power_law
+from ..fits import PowerLaw, fit_floor, fit_power_law, loglog_slope
 from ..history import History
 from ..network import LowRankRNN
 from ..overlaps import Overlaps, vector_names
@@ -734,12 +734,17 @@ def tanh_numbers(tanh: Convergence, erf: Convergence) -> dict:
         Mean largest overlap error at the smallest and largest tanh size for tanh
         (``tanh_err_small``, ``tanh_err_large``) and erf at the same sizes and
         seeds (``erf_err_small``, ``erf_err_large``), the sizes ``tanh_N_small``,
-        ``tanh_N_large`` and the theory's final tanh loss ``tanh_loss_final``.
+        ``tanh_N_large``, the log-log slopes between the two sizes
+        (``tanh_slope``, ``erf_slope``) and the theory's final tanh loss
+        ``tanh_loss_final``.
     """
     rows = erf_rows(tanh, erf)
     erf_same = erf.overlap_error[rows, :len(tanh.seeds)]
-    return {"tanh_err_small": tanh.overlap_error[0].mean(),
-            "tanh_err_large": tanh.overlap_error[-1].mean(),
-            "erf_err_small": erf_same[0].mean(), "erf_err_large": erf_same[-1].mean(),
+    sizes = [tanh.Ns[0], tanh.Ns[-1]]
+    t_err = [tanh.overlap_error[0].mean(), tanh.overlap_error[-1].mean()]
+    e_err = [erf_same[0].mean(), erf_same[-1].mean()]
+    return {"tanh_err_small": t_err[0], "tanh_err_large": t_err[1],
+            "erf_err_small": e_err[0], "erf_err_large": e_err[1],
             "tanh_N_small": tanh.Ns[0], "tanh_N_large": tanh.Ns[-1],
+            "tanh_slope": loglog_slope(sizes, t_err), "erf_slope": loglog_slope(sizes, e_err),
             "tanh_loss_final": tanh.theory_loss[0, -1]}
