@@ -58,7 +58,7 @@ _TR_Q3 = np.ascontiguousarray(_TR_Q * (6.0 * _tr_t * _tr_t - 2.0))
 _TANH_SWITCH = 0.3
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def phi_scalar(code, x):
     if code == LINEAR:
         return x
@@ -67,7 +67,7 @@ def phi_scalar(code, x):
     return math.tanh(x)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def dphi_scalar(code, x):
     if code == LINEAR:
         return 1.0
@@ -77,7 +77,7 @@ def dphi_scalar(code, x):
     return 1.0 - t * t
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _tanh_gain(delta):
     # returns (E[phi'(h)], d/dDelta E[phi'(h)]) with h ~ N(0, delta);
     # the derivative is E[phi'''(h)] / 2 (Price's theorem).
@@ -101,7 +101,7 @@ def _tanh_gain(delta):
     return g, 0.5 * dg
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def gain(code, delta):
     """(<phi'>, d<phi'>/dDelta) for a centred Gaussian of variance delta."""
     if code == LINEAR:
@@ -113,7 +113,7 @@ def gain(code, delta):
     return _tanh_gain(delta)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def gain_array(code, delta):
     g = np.empty_like(delta)
     dg = np.empty_like(delta)
@@ -122,7 +122,7 @@ def gain_array(code, delta):
     return g, dg
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def phi_array(code, x):
     out = np.empty_like(x)
     for i in range(x.size):
@@ -130,7 +130,7 @@ def phi_array(code, x):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def dphi_array(code, x):
     out = np.empty_like(x)
     for i in range(x.size):
@@ -273,7 +273,7 @@ def _net_backward(X, iM, iU, iV, iZ, x, kap, gy, dt, code, A, P, w):
     return dX
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def net_simulate(X, iM, iU, iV, iZ, x, dt, code, noise, record, w):
     """Full N-dimensional Euler simulation, with additive activity noise.
 
@@ -440,7 +440,54 @@ def _theory_backward(S, iM, iU, iV, iZ, kap, gy, dt, code):
 # ---------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
+def _rank1_forward_row(km, ku, g, ku_next, mm, mu, uu, vm, vu, dt, erf):
+    # one time step of kappa_u and the gain for every trial (vectorised over trials)
+    for b in range(km.shape[0]):
+        a = km[b]
+        c = ku[b]
+        gt = 1.0
+        if erf:
+            gt = 1.0 / math.sqrt(1.0 + _PI_2 * (mm * a * a + 2.0 * mu * a * c + uu * c * c))
+        g[b] = gt
+        ku_next[b] = (1.0 - dt) * c + dt * gt * (vm * a + vu * c)
+
+
+@njit(cache=True, error_model="numpy")
+def _rank1_backward_row(km, ku, g, target, w, lam, acc, zm, zu, vm, vu, mu, uu, dt, last, erf):
+    # one time step of the adjoint for every trial; acc holds per-trial sums:
+    # 0-3 zm, zu, vm, vu; 4-6 mm, mu, uu; 7 loss
+    a0, a1, a2, a3 = acc[0], acc[1], acc[2], acc[3]
+    a4, a5, a6, a7 = acc[4], acc[5], acc[6], acc[7]
+    for b in range(km.shape[0]):
+        a = km[b]
+        c = ku[b]
+        gt = g[b]
+        o = zm * a + zu * c
+        err = gt * o - target[b]
+        wt = w[b]
+        a7[b] += wt * err * err
+        gy = 2.0 * wt * err
+        psi = gy * o
+        lnext = lam[b]
+        newl = gy * gt * zu
+        if not last:
+            psi += lnext * dt * (vm * a + vu * c)
+            a2[b] += lnext * dt * gt * a
+            a3[b] += lnext * dt * gt * c
+            newl += lnext * ((1.0 - dt) + dt * gt * vu)
+        a0[b] += gy * gt * a
+        a1[b] += gy * gt * c
+        if erf:
+            psi *= -0.5 * _PI_2 * gt * gt * gt  # dL/dDelta; dg/dDelta = -(pi/4) g^3
+            a4[b] += psi * a * a
+            a5[b] += 2.0 * psi * a * c
+            a6[b] += psi * c * c
+            newl += 2.0 * psi * (mu * a + uu * c)
+        lam[b] = newl
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
 def rank1_many(S, x, target, w, dt, erf):
     """Loss and ``Gamma`` of the reduced theory for ``n`` rank-1 networks on one batch.
 
@@ -450,10 +497,11 @@ def rank1_many(S, x, target, w, dt, erf):
     (the equations of ``_theory_forward`` / ``_theory_backward`` written out for
     rank 1). Returns ``L (n,)`` and ``Gamma (n, 4, 4)``.
 
-    The inner loops run over the batch with one accumulator per trial, summed in
-    trial order at the end: the compiler vectorises them without reassociating any
-    sum (no ``fastmath``), so the result is bit-identical whatever the CPU's vector
-    width.
+    The inner loops run over the batch, one time step at a time, with one
+    accumulator per trial, summed in trial order at the end: the compiler
+    vectorises them without reassociating any sum (no ``fastmath``), so the result
+    is bit-identical whatever the CPU's vector width. The GIL is released, so
+    disjoint sets of networks can run on several threads.
     """
     n = S.shape[0]
     B, T = x.shape
@@ -461,74 +509,41 @@ def rank1_many(S, x, target, w, dt, erf):
     for t in range(T):
         for b in range(B):
             km[t + 1, b] = (1.0 - dt) * km[t, b] + dt * x[b, t]
+    tg = np.ascontiguousarray(target.T)
+    wt = np.ascontiguousarray(w.T)
     L = np.zeros(n)
     Gam = np.zeros((n, 4, 4))
     ku = np.zeros((T + 1, B))
     g = np.ones((T + 1, B))
+    spare = np.empty(B)
     lam = np.zeros(B)
     acc = np.zeros((8, B))
+    tot = np.zeros(8)
     for i in range(n):
         mm, mu, uu = S[i, 0, 0], S[i, 0, 1], S[i, 1, 1]
         vm, vu, zm, zu = S[i, 2, 0], S[i, 2, 1], S[i, 3, 0], S[i, 3, 1]
-        for b in range(B):
-            ku[0, b] = 0.0
-        for t in range(T + 1):
-            for b in range(B):
-                a = km[t, b]
-                c = ku[t, b]
-                gt = 1.0
-                if erf:
-                    gt = 1.0 / math.sqrt(1.0 + _PI_2 * (mm * a * a + 2.0 * mu * a * c
-                                                        + uu * c * c))
-                    g[t, b] = gt
-                if t < T:
-                    ku[t + 1, b] = (1.0 - dt) * c + dt * gt * (vm * a + vu * c)
-        acc[:, :] = 0.0  # per-trial sums: 0-3 zm, zu, vm, vu; 4-6 mm, mu, uu; 7 loss
-        for b in range(B):
-            lam[b] = 0.0
+        ku[0, :] = 0.0
+        for t in range(T):
+            _rank1_forward_row(km[t], ku[t], g[t], ku[t + 1], mm, mu, uu, vm, vu, dt, erf)
+        _rank1_forward_row(km[T], ku[T], g[T], spare, mm, mu, uu, vm, vu, dt, erf)
+        acc[:, :] = 0.0
+        lam[:] = 0.0
         for t in range(T, 0, -1):
-            last = t == T
-            for b in range(B):
-                a = km[t, b]
-                c = ku[t, b]
-                gt = g[t, b]
-                o = zm * a + zu * c
-                err = gt * o - target[b, t - 1]
-                wt = w[b, t - 1]
-                acc[7, b] += wt * err * err
-                gy = 2.0 * wt * err
-                psi = gy * o
-                lnext = lam[b]
-                newl = gy * gt * zu
-                if not last:
-                    psi += lnext * dt * (vm * a + vu * c)
-                    acc[2, b] += lnext * dt * gt * a
-                    acc[3, b] += lnext * dt * gt * c
-                    newl += lnext * ((1.0 - dt) + dt * gt * vu)
-                acc[0, b] += gy * gt * a
-                acc[1, b] += gy * gt * c
-                if erf:
-                    psi *= -0.5 * _PI_2 * gt * gt * gt  # dL/dDelta; dg/dDelta = -(pi/4) g^3
-                    acc[4, b] += psi * a * a
-                    acc[5, b] += 2.0 * psi * a * c
-                    acc[6, b] += psi * c * c
-                    newl += 2.0 * psi * (mu * a + uu * c)
-                lam[b] = newl
-        tot = np.zeros(8)
+            _rank1_backward_row(km[t], ku[t], g[t], tg[t - 1], wt[t - 1], lam, acc, zm, zu,
+                                vm, vu, mu, uu, dt, t == T, erf)
+        tot[:] = 0.0
         for b in range(B):
             for q in range(8):
                 tot[q] += acc[q, b]
-        gzm, gzu, gvm, gvu, gmm, gmu, guu, Li = tot[0], tot[1], tot[2], tot[3], tot[4], tot[5], \
-            tot[6], tot[7]
-        L[i] = Li
+        L[i] = tot[7]
         G = Gam[i]
-        G[0, 0] = 2.0 * gmm
-        G[1, 1] = 2.0 * guu
-        G[0, 1] = G[1, 0] = gmu
-        G[2, 0] = G[0, 2] = gvm
-        G[2, 1] = G[1, 2] = gvu
-        G[3, 0] = G[0, 3] = gzm
-        G[3, 1] = G[1, 3] = gzu
+        G[0, 0] = 2.0 * tot[4]
+        G[1, 1] = 2.0 * tot[6]
+        G[0, 1] = G[1, 0] = tot[5]
+        G[2, 0] = G[0, 2] = tot[2]
+        G[2, 1] = G[1, 2] = tot[3]
+        G[3, 0] = G[0, 3] = tot[0]
+        G[3, 1] = G[1, 3] = tot[1]
     return L, Gam
 
 
@@ -563,8 +578,8 @@ def parallel_mode() -> str:
 
 
 def _dual(fn):
-    serial = njit(cache=True)(fn)
-    parallel = njit(cache=True, parallel=True)(_renamed(fn, "_parallel"))
+    serial = njit(cache=True, error_model="numpy")(fn)
+    parallel = njit(cache=True, parallel=True, error_model="numpy")(_renamed(fn, "_parallel"))
 
     def call(*args, work):
         mode = parallel_mode()

@@ -32,6 +32,7 @@ diagonal), gradient descent on the vectors with rate ``N eta`` is
 
 from __future__ import annotations
 
+import concurrent.futures
 from collections.abc import Sequence
 
 import numpy as np
@@ -214,8 +215,29 @@ def loss_and_gamma_many(
     x, target, _ = batch
     if x.ndim != 3 or x.shape[2] != 1 or target.shape != x.shape or weights.shape != x.shape:
         raise ValueError("one input and one output expected: x, target, weights of shape (B, T, 1)")
-    return K.rank1_many(S, *(np.ascontiguousarray(a[:, :, 0], dtype=np.float64)
-                             for a in (x, target, weights)), check_dt(dt), phi == "erf")
+    args = (*(np.ascontiguousarray(a[:, :, 0], dtype=np.float64) for a in (x, target, weights)),
+            check_dt(dt), phi == "erf")
+    threads = 1 if K.parallel_mode() == "never" else min(K.numba.get_num_threads(), len(S))
+    if threads < 2 or (K.parallel_mode() == "auto" and
+                       len(S) * x.shape[0] * x.shape[1] < _MANY_PARALLEL_WORK):
+        return K.rank1_many(S, *args)
+    # networks are independent: disjoint chunks on threads (the kernel releases the
+    # GIL), the same numbers as one call
+    chunks = np.array_split(np.arange(len(S)), threads)
+    parts = list(_thread_pool(threads).map(lambda idx: K.rank1_many(S[idx], *args), chunks))
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+# trials x steps x networks above which loss_and_gamma_many splits the networks on threads
+_MANY_PARALLEL_WORK = 200_000
+_POOLS: dict[int, concurrent.futures.ThreadPoolExecutor] = {}
+
+
+def _thread_pool(threads: int) -> concurrent.futures.ThreadPoolExecutor:
+    if threads not in _POOLS:
+        _POOLS[threads] = concurrent.futures.ThreadPoolExecutor(threads,
+                                                                thread_name_prefix="lrtools")
+    return _POOLS[threads]
 
 
 def _first_batch(task: Task, seed: np.random.Generator | int | None) -> tuple[Batch, np.ndarray]:

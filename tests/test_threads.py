@@ -91,3 +91,18 @@ def test_the_switch_is_checked(monkeypatch):
         K.parallel_mode()
     monkeypatch.setenv("LRTOOLS_PARALLEL", "never")
     assert K.parallel_mode() == "never"
+
+
+def test_many_networks_on_threads_are_the_same_numbers(monkeypatch):
+    from lrtools import tasks, theory, twins
+
+    task = tasks.FlipFlop(dt=0.1, t_max=10.0, batch_size=8)
+    S = twins.random_overlaps(7, 0)
+    batch = task.sample(np.random.default_rng(0))
+    w = task.loss_weights(batch[2])
+    monkeypatch.setattr(theory, "_MANY_PARALLEL_WORK", 0)
+    monkeypatch.setenv("LRTOOLS_PARALLEL", "always")
+    a = theory.loss_and_gamma_many(S, batch, w, task.dt, "erf")
+    monkeypatch.setenv("LRTOOLS_PARALLEL", "never")
+    b = theory.loss_and_gamma_many(S, batch, w, task.dt, "erf")
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
