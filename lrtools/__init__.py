@@ -39,6 +39,7 @@ from .history import DivergenceError, History
 from .network import LowRankRNN
 from .overlaps import Overlaps, vector_names
 from .training import train
+from .twins import TwinProtocol
 
 __all__ = [
     "burial",
@@ -54,6 +55,7 @@ __all__ = [
     "History",
     "LowRankRNN",
     "Overlaps",
+    "TwinProtocol",
     "cache",
     "experiments",
     "figures",

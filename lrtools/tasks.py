@@ -401,6 +401,9 @@ class FlipFlop(Task):
         Timing in seconds (defaults 0.5, 0.5, 2, 4, 10).
     amplitude, level : float
         Input pulse height (1) and target level (0.5).
+    mask_lead : int
+        Steps before every pulse onset also left out of the loss (0; the authors'
+        code leaves out one).
     """
 
     dt: float = 0.025
@@ -413,6 +416,7 @@ class FlipFlop(Task):
     wait_max: float = 10.0
     amplitude: float = 1.0
     level: float = 0.5
+    mask_lead: int = 0
 
     reduction = "mean"
     deterministic = False
@@ -420,6 +424,9 @@ class FlipFlop(Task):
     def __post_init__(self) -> None:
         super().__post_init__()
         _check_batch_size(self.batch_size)
+        if isinstance(self.mask_lead, bool) or int(self.mask_lead) != self.mask_lead \
+                or self.mask_lead < 0:
+            raise ValueError(f"mask_lead must be a non-negative integer, got {self.mask_lead!r}")
         _check_positive(pulse_duration=self.pulse_duration, post_pulse=self.post_pulse,
                         wait_min=self.wait_min, amplitude=self.amplitude, level=self.level)
         if not (math.isfinite(self.first_pulse) and 0 <= self.first_pulse < self.t_max):
@@ -437,6 +444,10 @@ class FlipFlop(Task):
             rng, int(self.batch_size), self.n_steps, self.dt,
             pulse_duration=self.pulse_duration, first_pulse=self.first_pulse,
             post_pulse=self.post_pulse, wait_min=self.wait_min, wait_max=self.wait_max)
+        if self.mask_lead:
+            onsets = np.diff(np.abs(pulses), axis=1, prepend=0.0) > 0
+            for lead in range(1, int(self.mask_lead) + 1):
+                free[:, :-lead] &= ~onsets[:, lead:]
         x = self.amplitude * pulses[:, :, None]
         y = self.level * state[:, :, None]
         return x, y, free[:, :, None].astype(np.float64)
@@ -455,13 +466,14 @@ class DecisionMaking(Task):
     ``coherences``. The mask keeps the response period only; the loss is the
     masked mean squared error.
 
-    The stimulus noise is white noise of spectral density ``noise_std^2``: each
-    sample gets ``noise_std / sqrt(dt) * xi``, ``xi ~ N(0, 1)``, so the noise
-    integrated over the 9 s stimulus has standard deviation ``3 noise_std`` =
-    0.3 (for the default 0.1), against an integrated mean of ``9 * 0.032 coh``
-    = 0.58 at the weakest coherence ``|coh| = 2``: the sign is recoverable but a
-    network has to integrate. The paper does not state its noise level; this is
-    our choice.
+    ``noise="white"`` (the default): white noise of spectral density
+    ``noise_std^2`` during the stimulus, each sample ``noise_std / sqrt(dt) * xi``,
+    ``xi ~ N(0, 1)``, so the noise integrated over the 9 s stimulus has standard
+    deviation ``3 noise_std`` (0.3 for the default 0.1) against an integrated
+    mean of ``9 * 0.032 coh`` = 0.58 at ``|coh| = 2``. ``noise="sample"``: the
+    authors' code: ``noise_std * xi`` on every sample of the whole trial (not
+    scaled by ``dt``; their twin experiment uses ``noise_std = 0.05``, about 9
+    times less noise per unit time than the default at ``dt = 0.05``).
 
     Parameters
     ----------
@@ -475,9 +487,11 @@ class DecisionMaking(Task):
     scale : float
         Stimulus mean per unit coherence times 100 (3.2).
     noise_std : float
-        Spectral density (square root) of the stimulus noise (0.1).
+        Noise level (0.1): see ``noise``.
     coherences : tuple of float
         Coherence values (``-16 .. 16``, no zero).
+    noise : {"white", "sample"}
+        How ``noise_std`` is applied (above).
     """
 
     dt: float = 0.05
@@ -490,6 +504,7 @@ class DecisionMaking(Task):
     scale: float = 3.2
     noise_std: float = 0.1
     coherences: tuple[float, ...] = COHERENCES
+    noise: str = "white"
 
     reduction = "mean"
     deterministic = False
@@ -510,6 +525,8 @@ class DecisionMaking(Task):
             raise ValueError(f"noise_std must be non-negative, got {self.noise_std}")
         if len(self.coherences) == 0:
             raise ValueError("need at least one coherence")
+        if self.noise not in ("white", "sample"):
+            raise ValueError(f"noise must be 'white' or 'sample', got {self.noise!r}")
 
     def epochs(self) -> dict[str, slice]:
         """Step ranges of the four epochs: ``{"fixation": slice, ...}``."""
@@ -528,9 +545,13 @@ class DecisionMaking(Task):
         stim = ep["stimulus"]
         n_stim = stim.stop - stim.start
         x = np.zeros((B, T, 1))
-        noise = rng.standard_normal((B, n_stim))
-        x[:, stim, 0] = (coh[:, None] * self.scale / 100.0
-                         + self.noise_std / math.sqrt(self.dt) * noise)
+        if self.noise == "white":
+            noise = rng.standard_normal((B, n_stim))
+            x[:, stim, 0] = (coh[:, None] * self.scale / 100.0
+                             + self.noise_std / math.sqrt(self.dt) * noise)
+        else:
+            x[:, :, 0] = self.noise_std * rng.standard_normal((B, T))
+            x[:, stim, 0] += coh[:, None] * self.scale / 100.0
         y = np.zeros((B, T, 1))
         mask = np.zeros((B, T, 1))
         y[:, ep["response"], 0] = coh[:, None] / 16.0
@@ -585,6 +606,10 @@ class TeacherStudent(Task):
         Trials per batch (128).
     input_std, pulse_amplitude : float
         Input noise (1.5) and pulse height (2).
+    loss_scale : float
+        Factor on the mean squared error (1; the authors' code multiplies it by the
+        trial duration ``T dt``, 20 s, which is the same as a 20 times larger
+        learning rate).
     """
 
     teacher: Overlaps = field(default_factory=teacher_overlaps)
@@ -594,6 +619,7 @@ class TeacherStudent(Task):
     batch_size: int = 128
     input_std: float = 1.5
     pulse_amplitude: float = 2.0
+    loss_scale: float = 1.0
 
     reduction = "mean"
     deterministic = False
@@ -611,6 +637,11 @@ class TeacherStudent(Task):
             raise ValueError(f"input_std must be non-negative, got {self.input_std}")
         if not math.isfinite(self.pulse_amplitude):
             raise ValueError("pulse_amplitude must be finite")
+        _check_positive(loss_scale=self.loss_scale)
+
+    def loss_weights(self, mask: np.ndarray) -> np.ndarray:
+        """The masked mean's weights times ``loss_scale``."""
+        return super().loss_weights(mask) * self.loss_scale
 
     def sample(self, rng: np.random.Generator | None = None) -> Batch:
         """A batch: noise plus pulses ``(B, T, 1)``, the teacher's output, all-ones mask."""

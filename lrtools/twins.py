@@ -13,20 +13,25 @@ from those features.
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass, field
+
 import numpy as np
 
 from . import theory
 from .network import LowRankRNN
 from .overlaps import Overlaps, vector_names
-from .tasks import DecisionMaking, FlipFlop, TeacherStudent
+from .tasks import DecisionMaking, FlipFlop, Task, TeacherStudent
 from .training import train
 
 __all__ = [
+    "TwinProtocol",
     "random_overlaps",
     "twin_experiment",
     "network_twin_check",
     "twin_distances",
     "twin_features",
+    "twin_behaviour",
     "median_twin_pair",
 ]
 
@@ -77,49 +82,122 @@ def random_overlaps(
     return out
 
 
-def twin_experiment(
-    n_pairs: int = 10,
-    *,
-    seed: int = 0,
-    epochs_ab: int = 30000,
-    epochs_c: int = 30000,
-    eta_ab: float = 0.01,
-    eta_c: float = 1e-3,
-    eta_drop: tuple[float, float] | None = (0.015, 5.0),
-    batch_size: int = 128,
-    dt: float = 0.05,
-    t_max: float = 20.0,
-    record_every: int = 100,
-    cross_std: float = 0.4,
-    norm_range: tuple[float, float] = (0.5, 2.0),
-) -> dict[str, np.ndarray]:
-    """The paper's nonlinear memory experiment (Figures 9, 10, 4d-f), reduced erf theory.
+def _task_a(batch_size: int) -> FlipFlop:
+    return FlipFlop(dt=0.05, t_max=20.0, batch_size=batch_size, wait_min=1.0, wait_max=2.0,
+                    amplitude=2.0, level=1.0, mask_lead=1)
 
-    ``n_pairs`` random starts (:func:`random_overlaps`); from each, twin 0 learns
-    flip-flop (A) and twin 1 decision making (B) for ``epochs_ab`` epochs (rate
-    ``eta_ab``, divided per network by ``eta_drop``), then both learn the
-    teacher-student task C for ``epochs_c`` epochs at ``eta_c``. Defaults are the
-    paper's settings. All A twins share one batch stream, all B twins another, and
-    in phase C all networks share one stream.
+
+def _task_b(batch_size: int) -> DecisionMaking:
+    return DecisionMaking(dt=0.05, t_max=20.0, batch_size=batch_size,
+                          coherences=(-16.0, -8.0, -2.0, 2.0, 8.0, 16.0), noise_std=0.05,
+                          noise="sample")
+
+
+def _task_c(batch_size: int) -> TeacherStudent:
+    return TeacherStudent(dt=0.05, t_max=20.0, batch_size=batch_size, loss_scale=20.0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TwinProtocol:
+    """The paper's twin experiment (Figures 9, 10, 4d-f), as the authors' code runs it.
+
+    From each random start (:func:`random_overlaps`: cross overlaps
+    ``|N(0, 0.4^2)|``, norms ``U(0.5, 2)``) twin A learns ``task_a`` and twin B
+    ``task_b`` for ``epochs[0]`` epochs at ``eta_ab`` (each network's rate divided by
+    5 the first time its batch loss falls below 0.015), then both learn ``task_c``
+    for ``epochs[1]`` epochs at ``eta_c``. The tasks of :meth:`paper`, from the
+    authors' code: flip-flop with waits in [1, 2] s, pulses of amplitude 2 and
+    target +-1 (the mask also drops the step before each pulse); decision making
+    with coherences +-16, +-8, +-2, target coh/16 and input noise of standard
+    deviation 0.05 on every sample of the trial; the teacher-student task whose
+    loss is the mean squared error times the trial duration (20 s); ``dt = 0.05``,
+    ``T = 20`` s, batch 128.
 
     Parameters
     ----------
-    n_pairs : int
-        Number of twin pairs.
-    seed : int
-        Seed of the starts and of the batch streams.
-    epochs_ab, epochs_c : int
+    task_a, task_b, task_c : Task
+        The three tasks (the same time grid and batch size).
+    epochs : (int, int)
         Epochs of the A/B phase and of phase C.
     eta_ab, eta_c : float
-        Their learning rates.
+        Their learning rates (overlap-space rates; the vectors' rate is ``N eta``).
     eta_drop : (float, float) or None
         ``(loss threshold, divisor)`` of the A/B rate, per network.
-    batch_size, dt, t_max
-        The tasks' batch and time grid.
+    n_pairs : int
+        Twin pairs (the paper: 10).
+    cross_std, norm_range
+        The recipe of the random starts.
     record_every : int
         Epochs between recorded overlaps.
-    cross_std, norm_range
-        The recipe of :func:`random_overlaps`.
+    seed : int
+        Seed of the starts and of the batch streams.
+    """
+
+    task_a: Task = field(default_factory=lambda: _task_a(128))
+    task_b: Task = field(default_factory=lambda: _task_b(128))
+    task_c: Task = field(default_factory=lambda: _task_c(128))
+    epochs: tuple[int, int] = (30000, 30000)
+    eta_ab: float = 0.01
+    eta_c: float = 1e-3
+    eta_drop: tuple[float, float] | None = (0.015, 5.0)
+    n_pairs: int = 10
+    cross_std: float = 0.4
+    norm_range: tuple[float, float] = (0.5, 2.0)
+    record_every: int = 100
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        grids = {(t.dt, t.t_max, getattr(t, "batch_size", None))
+                 for t in (self.task_a, self.task_b, self.task_c)}
+        if len(grids) != 1:
+            raise ValueError(f"the three tasks must share dt, t_max and batch_size, got {grids}")
+        if len(self.epochs) != 2 or min(self.epochs) < 1:
+            raise ValueError(f"epochs must be (A/B epochs, C epochs), both >= 1, got {self.epochs}")
+        if self.n_pairs < 2:
+            raise ValueError(f"need at least two twin pairs, got {self.n_pairs}")
+
+    @property
+    def batch_size(self) -> int:
+        """Trials per batch (all three tasks)."""
+        return int(self.task_a.batch_size)
+
+    @classmethod
+    def paper(cls) -> TwinProtocol:
+        """The paper's protocol and scale (30000 + 30000 epochs, batch 128, 10 pairs)."""
+        return cls()
+
+    @classmethod
+    def fast(cls) -> TwinProtocol:
+        """The same protocol at a small scale: 4000 + 4000 epochs, batch 32, 20 pairs."""
+        return cls(task_a=_task_a(32), task_b=_task_b(32), task_c=_task_c(32),
+                   epochs=(4000, 4000), n_pairs=20)
+
+    @classmethod
+    def for_mode(cls, fast: bool) -> TwinProtocol:
+        """:meth:`fast` if ``fast`` else :meth:`paper`."""
+        return cls.fast() if fast else cls.paper()
+
+    def replace(self, **changes) -> TwinProtocol:
+        """A copy with some fields changed (unknown names raise ``TypeError``)."""
+        return dataclasses.replace(self, **changes)
+
+
+def twin_experiment(protocol: TwinProtocol | None = None, *, update: str = "exact",
+                    progress: bool | None = None) -> dict[str, np.ndarray]:
+    """The paper's nonlinear memory experiment in the reduced erf theory, many networks at once.
+
+    All A twins share one batch stream, all B twins another, and in phase C all
+    networks share one stream (:func:`lrtools.theory.learn_many`). Phase C starts
+    from the state after the last A/B update.
+
+    Parameters
+    ----------
+    protocol : TwinProtocol, optional
+        Default: :meth:`TwinProtocol.paper`.
+    update : {"exact", "first-order"}
+        The overlap map (``"first-order"``: the authors' Euler form of the flow).
+    progress : bool, optional
+        Progress bars.
 
     Returns
     -------
@@ -129,15 +207,16 @@ def twin_experiment(
         ``ab_loss``, ``c_loss`` ``(epochs, n_pairs, 2)``; ``ab_drop``
         ``(n_pairs, 2)``.
     """
-    start = random_overlaps(n_pairs, [seed, 0], cross_std=cross_std, norm_range=norm_range)
-    kw = {"dt": dt, "t_max": t_max, "batch_size": batch_size}
-    tA, tB, tC = FlipFlop(**kw), DecisionMaking(**kw), TeacherStudent(**kw)
-    runs = [theory.learn_many(start, t, epochs_ab, eta_ab, "erf", seed=[seed, i + 1],
-                              eta_drop=eta_drop, record_every=record_every)
-            for i, t in enumerate((tA, tB))]
+    p = TwinProtocol() if protocol is None else protocol
+    n, (e_ab, e_c) = int(p.n_pairs), p.epochs
+    start = random_overlaps(n, [p.seed, 0], cross_std=p.cross_std, norm_range=p.norm_range)
+    kw = {"record_every": p.record_every, "update": update, "progress": progress}
+    runs = [theory.learn_many(start, t, e_ab, p.eta_ab, "erf", seed=[p.seed, i + 1],
+                              eta_drop=p.eta_drop, **kw)
+            for i, t in enumerate((p.task_a, p.task_b))]
     after = np.stack([runs[0]["overlaps"][-1], runs[1]["overlaps"][-1]], axis=1)  # (n, 2, 4, 4)
-    c = theory.learn_many(after.reshape(-1, 4, 4), tC, epochs_c, eta_c, "erf", seed=[seed, 3],
-                          record_every=record_every)
+    c = theory.learn_many(after.reshape(-1, 4, 4), p.task_c, e_c, p.eta_c, "erf",
+                          seed=[p.seed, 3], **kw)
     n_rec = len(c["epoch"])
     return {
         "start": start,
@@ -145,9 +224,9 @@ def twin_experiment(
         "ab_epoch": runs[0]["epoch"],
         "ab_loss": np.stack([runs[0]["loss"], runs[1]["loss"]], axis=2),
         "ab_drop": np.stack([runs[0]["drop_epoch"], runs[1]["drop_epoch"]], axis=1),
-        "c": c["overlaps"].reshape(n_rec, n_pairs, 2, 4, 4),
+        "c": c["overlaps"].reshape(n_rec, n, 2, 4, 4),
         "c_epoch": c["epoch"],
-        "c_loss": c["loss"].reshape(epochs_c, n_pairs, 2),
+        "c_loss": c["loss"].reshape(e_c, n, 2),
     }
 
 
@@ -161,6 +240,7 @@ def network_twin_check(
     dt: float = 0.05,
     t_max: float = 20.0,
     seed: int = 0,
+    nodes: int = 0,
 ) -> dict[str, np.ndarray]:
     """Task C for one twin pair in the N-dimensional erf network and in the reduced theory.
 
@@ -183,13 +263,16 @@ def network_twin_check(
         Time grid of the task.
     seed : int
         Seed of the vectors (``10 seed + twin``) and of the batches.
+    nodes : int
+        If positive, also run the population limit (:func:`lrtools.theory.learn`
+        with ``closure="population"`` and this many nodes per dimension).
 
     Returns
     -------
     dict
         Histories stored with :meth:`History.to_arrays` under the prefixes
-        ``net_A/``, ``net_B/`` (with the first and last vectors) and ``th_A/``,
-        ``th_B/``.
+        ``net_A/``, ``net_B/`` (with the first and last vectors), ``th_A/``,
+        ``th_B/`` and, with ``nodes``, ``pop_A/``, ``pop_B/``.
     """
     task = TeacherStudent(dt=dt, t_max=t_max, batch_size=batch_size)
     out: dict[str, np.ndarray] = {}
@@ -200,6 +283,10 @@ def network_twin_check(
         out.update(hist.to_arrays(f"net_{twin}/"))
         th = theory.learn(S, task, epochs, eta, phi="erf", seed=seed)
         out.update(th.to_arrays(f"th_{twin}/"))
+        if nodes:
+            pop = theory.learn(S, task, epochs, eta, phi="erf", seed=seed,
+                               closure="population", nodes=nodes)
+            out.update(pop.to_arrays(f"pop_{twin}/"))
     return out
 
 
@@ -247,7 +334,11 @@ def twin_features(data: dict, stage: str, phi: str = "erf") -> dict[str, np.ndar
     Returns
     -------
     dict
-        ``visible`` ``(n_pairs, 2, 7)`` and ``invisible`` ``(n_pairs, 2, 3)`` (erf).
+        ``visible`` ``(n_pairs, 2, 7)`` and ``invisible`` ``(n_pairs, 2, 3)`` (erf), and
+        ``balance_free`` ``(n_pairs, 2, 3)``: ``sigma_zv``, ``sigma_zz`` and the balance
+        ``sigma_uu - sigma_vv`` in place of ``sigma_vv``. Learning nearly conserves the
+        balance, so ``sigma_vv`` follows the visible ``sigma_uu``; without it, what the
+        invisible overlaps know is their own.
     """
     if stage == "start":
         M = np.repeat(data["start"][:, None], 2, axis=1)
@@ -260,7 +351,41 @@ def twin_features(data: dict, stage: str, phi: str = "erf") -> dict[str, np.ndar
     for name, keys in (("visible", S.visible(phi)), ("invisible", S.invisible(phi))):
         ij = [(S.index(S.split(k)[0]), S.index(S.split(k)[1])) for k in keys]
         out[name] = np.stack([M[..., i, j] for i, j in ij], axis=-1)
+    out["balance_free"] = np.stack([M[..., 2, 3], M[..., 3, 3], M[..., 1, 1] - M[..., 2, 2]],
+                                   axis=-1)
     return out
+
+
+def twin_behaviour(data: dict, stage: str, probes, every: int = 20) -> np.ndarray:
+    """What each twin *does*: its reduced erf output on fixed probe inputs.
+
+    Parameters
+    ----------
+    data : dict
+        From :func:`twin_experiment`.
+    stage : {"start", "ab", "c"}
+        As in :func:`twin_features`.
+    probes : sequence of (Batch, float)
+        Probe batches with their time step (e.g. a few trials of each task); their
+        inputs are used.
+    every : int
+        Keep every ``every``-th output sample.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_pairs, 2, n_features)
+        The concatenated outputs, a behavioural read-out for a decoder.
+    """
+    if stage == "start":
+        M = np.repeat(data["start"][:, None], 2, axis=1)
+    else:
+        M = data[stage][-1]
+    out = []
+    for S in M.reshape(-1, 4, 4):
+        S = Overlaps(S, _NAMES)
+        out.append(np.concatenate([theory.run(S, b[0], dt, "erf")[:, ::every, 0].ravel()
+                                   for b, dt in probes]))
+    return np.array(out).reshape(M.shape[0], 2, -1)
 
 
 def median_twin_pair(data: dict) -> int:

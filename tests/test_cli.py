@@ -50,7 +50,7 @@ def test_every_registered_figure_has_the_fast_progress_signature():
 def test_chapter4_extra_figure_has_the_same_signature():
     import inspect
 
-    from lrtools.figures import memory
+    from lrtools.figures import twins as memory
 
     params = inspect.signature(memory.figure4_memory).parameters
     assert list(params) == ["fast", "progress"]

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import linear, memory, nonlinear, probe
+from . import linear, memory, nonlinear, probe, twins
 
-__all__ = ["FIGURES", "FigureSpec", "get", "linear", "nonlinear", "probe", "memory",
-           "predictions"]
+__all__ = ["FIGURES", "FigureSpec", "get", "linear", "nonlinear", "probe", "memory", "twins",
+           "predictions", "population"]
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ FIGURES: dict[int, FigureSpec] = {
         FigureSpec(3, "Linear memory: visible overlaps return to A, invisible ones remember B",
                    "04_memory", memory.figure3),
         FigureSpec(4, "Nonlinear (erf) network on the flip-flop task: theory, Gaussianity "
-                   "(panels a-c; d-f, twins: lrtools.figures.memory.figure4_memory)",
+                   "(panels a-c; d-f, twins: lrtools.figures.twins.figure4_memory)",
                    "02_nonlinear", nonlinear.figure4),
         FigureSpec(5, "Loss: parameter space vs overlap space with / without G", "01_linear",
                    linear.figure5),
@@ -48,10 +48,10 @@ FIGURES: dict[int, FigureSpec] = {
                    memory.figure7),
         FigureSpec(8, "Gradient flow vs large-step GD vs Adam: theory fit and Gaussianity",
                    "02_nonlinear", nonlinear.figure8),
-        FigureSpec(9, "Nonlinear twins converge in the visible overlaps, not the invisible ones",
-                   "04_memory", memory.figure9),
-        FigureSpec(10, "Decoding the A/B history from visible vs invisible overlaps",
-                   "04_memory", memory.figure10),
+        FigureSpec(9, "Nonlinear twins: loss, overlaps before and after task C, the three tasks",
+                   "04_memory", twins.figure9),
+        FigureSpec(10, "The ten overlaps of one twin pair through A/B and C",
+                   "04_memory", twins.figure10),
         FigureSpec(11, "Structure of the preconditioner G (linear, erf)", "01_linear",
                    linear.figure11),
         FigureSpec(12, "Rank-2 linear network learns a damped oscillation", "01_linear",

@@ -17,39 +17,23 @@ import numpy as np
 
 from ..conserved import conserved
 from ..history import History
-from ..memory import NAMES, gaps
-from ..overlaps import Overlaps
+from ..memory import gaps
 from ..plotting import PALETTE, SIM, THEORY, overlap_colors
 from ..studies import memory as study
-from ..studies import twins as twin_study
-from ..twins import twin_distances
 
 __all__ = [
     "shade_phases",
     "plot_phases",
     "plot_phase_loss",
     "plot_conserved",
-    "plot_twin_pair",
-    "plot_decoding",
     "plot_figure3",
     "plot_figure6",
     "plot_figure7",
-    "plot_twin_loss",
-    "plot_twin_distance",
-    "plot_decoding_during_c",
-    "plot_figure4_memory",
-    "plot_figure9",
-    "plot_figure10",
-    "plot_figure9_10",
     "plot_flow_memory",
     "plot_conditions",
-    "plot_network_check",
     "figure3",
     "figure6",
     "figure7",
-    "figure4_memory",
-    "figure9",
-    "figure10",
 ]
 
 
@@ -128,58 +112,6 @@ def plot_conserved(ax, curves: dict, *, bounds: np.ndarray | None = None,
     ax.set_xlabel("epoch")
     ax.set_ylabel("drift of conserved quantity")
     ax.legend(fontsize="x-small")
-    return ax
-
-
-def plot_twin_pair(axes, data: dict, pair: int = 0, *, phi: str = "erf"):
-    """One twin pair through A/B then C: visible (``axes[0]``) and invisible (``axes[1]``).
-
-    Twin A solid, twin B dashed; the vertical line marks the switch to task C.
-    """
-    S = Overlaps(np.eye(4), NAMES)
-    colors = overlap_colors(S, phi)
-    e_ab, e_c = data["ab_epoch"], data["c_epoch"]
-    t = np.concatenate([e_ab, e_ab[-1] + e_c[1:]])
-    traj = np.concatenate([data["ab"][:, pair], data["c"][1:, pair]])  # (n, 2, 4, 4)
-    for ax, keys in zip(axes, (S.visible(phi), S.invisible(phi)), strict=True):
-        for key in keys:
-            a, b = S.split(key)
-            i, j = S.index(a), S.index(b)
-            ax.plot(t, traj[:, 0, i, j], color=colors[key], lw=1.8, label=rf"$\sigma_{{{key}}}$")
-            ax.plot(t, traj[:, 1, i, j], color=colors[key], lw=1.8, ls="--")
-        ax.axvline(e_ab[-1], color="0.4", lw=0.8)
-        ax.set_xlabel("epoch")
-        ax.set_ylabel("overlap")
-        ax.legend(ncol=2, fontsize="x-small")
-    return axes
-
-
-def plot_decoding(ax, acc: dict, *, chance: float = 0.5):
-    """Bar chart of decoding accuracy (mean and sd over splits).
-
-    ``acc`` maps ``(stage, features, noise)`` to the accuracies of
-    :func:`lrtools.decoding.decode_history`.
-    """
-    colors = overlap_colors(Overlaps(np.eye(4), NAMES), "erf")
-    stages = list(dict.fromkeys(k[0] for k in acc))
-    feats = list(dict.fromkeys(k[1] for k in acc))
-    noises = list(dict.fromkeys(k[2] for k in acc))
-    width = 0.8 / (len(feats) * len(noises))
-    for s, stage in enumerate(stages):
-        j = 0
-        for f in feats:
-            for z in noises:
-                a = np.asarray(acc[(stage, f, z)])
-                color = colors["zm"] if f == "visible" else colors["zz"]
-                ax.bar(s - 0.4 + width * (j + 0.5), a.mean(), width, yerr=a.std(), color=color,
-                       alpha=1.0 if z == noises[0] else 0.5, ecolor="0.3", capsize=2,
-                       label=f"{f}, noise {z:g}" if s == 0 else None)
-                j += 1
-    ax.axhline(chance, color="0.3", lw=0.8, ls=":")
-    ax.set_xticks(range(len(stages)), stages)
-    ax.set_ylim(0, 1.05)
-    ax.set_ylabel("decoding accuracy (A vs B)")
-    ax.legend(fontsize="x-small", ncol=2, loc="lower left")
     return ax
 
 
@@ -273,98 +205,6 @@ def plot_figure7(data: dict):
     plot_conserved(axes[1, 1], {"Adam": (t, conserved(adam)), gd_label: (t, conserved(gd))},
                    bounds=bounds, labels=labels)
     axes[1, 1].set_title("d  conserved quantities: drift", loc="left", pad=14)
-    return fig
-
-
-def _kind_color(kind: str):
-    return overlap_colors(Overlaps(np.eye(4), NAMES), "erf")["zm" if kind == "visible" else "zz"]
-
-
-def plot_twin_loss(ax, data: dict, pair: int = 0):
-    """Batch loss of one twin pair through A/B and C (log scale); line at the switch."""
-    L = np.concatenate([data["ab_loss"][:, pair], data["c_loss"][:, pair]])
-    ax.semilogy(L[:, 0], color=PALETTE[0], lw=0.8, label="twin A (flip-flop, then C)")
-    ax.semilogy(L[:, 1], color=PALETTE[3], lw=0.8, alpha=0.8, label="twin B (decision, then C)")
-    ax.axvline(int(data["ab_epoch"][-1]), color="0.4", lw=0.8)
-    ax.set(xlabel="epoch", ylabel="batch loss")
-    ax.legend(fontsize="x-small")
-    return ax
-
-
-def plot_twin_distance(ax, data: dict):
-    """Distance between twins (visible solid, invisible dashed), mean ± sd over pairs."""
-    dist = twin_distances(data)
-    for kind, ls in (("visible", "-"), ("invisible", "--")):
-        m, s = dist[kind].mean(axis=1), dist[kind].std(axis=1)
-        col = _kind_color(kind)
-        ax.plot(dist["epoch"], m, color=col, ls=ls, lw=2, label=kind)
-        ax.fill_between(dist["epoch"], m - s, m + s, color=col, alpha=0.2)
-    ax.axvline(int(data["ab_epoch"][-1]), color="0.4", lw=0.8)
-    ax.set(xlabel="epoch", ylabel="distance between twins")
-    ax.legend(fontsize="x-small")
-    return ax
-
-
-def plot_decoding_during_c(ax, decoding: dict):
-    """Decoding accuracy (visible solid, invisible dashed) along phase C."""
-    for kind, ls in (("visible", "-"), ("invisible", "--")):
-        ax.plot(decoding["epoch_c"], decoding["acc_c"][kind], color=_kind_color(kind), ls=ls,
-                lw=2, label=kind)
-    ax.axhline(0.5, color="0.3", ls=":", lw=0.8)
-    ax.set(xlabel="epochs of task C", ylim=(0.3, 1.02),
-           ylabel=f"accuracy (feature noise {decoding['noise_c']:g})")
-    ax.legend(fontsize="x-small")
-    return ax
-
-
-def plot_figure4_memory(data: dict, pair: int = 0):
-    """Paper Figure 4d-f from :func:`twin_runs`: one twin pair through A/B, then C.
-
-    (d) loss; (e) visible and (f) invisible overlaps, twin A solid, twin B dashed.
-    """
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
-    plot_twin_loss(axes[0], data, pair)
-    axes[0].set_title("d  loss, one twin pair")
-    plot_twin_pair(axes[1:], data, pair=pair)
-    axes[1].set_title("e  visible overlaps (A solid, B dashed)")
-    axes[2].set_title("f  invisible overlaps")
-    return fig
-
-
-def plot_figure9_10(data: dict, decoding: dict):
-    """Paper Figures 9 and 10 in one row: twin distances, decoding, decoding during C."""
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
-    plot_twin_distance(axes[0], data)
-    axes[0].set_title(f"a  {data['start'].shape[0]} twin pairs (mean $\\pm$ sd)")
-    plot_decoding(axes[1], decoding["acc"])
-    axes[1].set_title(f"b  decoding the history ({decoding['n_splits']} splits)")
-    plot_decoding_during_c(axes[2], decoding)
-    axes[2].set_title("c  decoding during C")
-    return fig
-
-
-def plot_figure9(data: dict):
-    """Paper Figure 9 from :func:`twin_runs`: twins converge in visible overlaps only.
-
-    (a) Distance between twins, mean ± sd over pairs; (b, c) the visible and
-    invisible overlaps of one pair.
-    """
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
-    plot_twin_distance(axes[0], data)
-    axes[0].set_title(f"a  {data['start'].shape[0]} twin pairs (mean $\\pm$ sd)")
-    plot_twin_pair(axes[1:], data, pair=0)
-    axes[1].set_title("b  visible overlaps, one pair (A solid, B dashed)")
-    axes[2].set_title("c  invisible overlaps")
-    return fig
-
-
-def plot_figure10(decoding: dict):
-    """Paper Figure 10 from :func:`twin_decoding`: the history decoded from the overlaps."""
-    fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.8))
-    plot_decoding(axes[0], decoding["acc"])
-    axes[0].set_title(f"a  decoding the history ({decoding['n_splits']} splits)")
-    plot_decoding_during_c(axes[1], decoding)
-    axes[1].set_title("b  decoding during C")
     return fig
 
 
@@ -466,35 +306,6 @@ def plot_conditions(scans: dict, cond: dict):
     return fig
 
 
-def plot_network_check(H: dict, Ns: Sequence[int]):
-    """The N-dimensional check of task C (:func:`network_check_runs`): two panels.
-
-    (a) Largest twin difference in the visible and invisible overlaps over task C,
-    network at both sizes and reduced theory (dashed); (b) batch loss of both twins.
-    """
-    if len(Ns) != 2:
-        raise ValueError(f"need two network sizes, got {list(Ns)}")
-    N1, N2 = Ns
-    gap = twin_study.network_check_gaps(H, Ns)
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
-    ax = axes[0]
-    for k in ("visible", "invisible"):
-        col = _kind_color(k)
-        ax.plot(gap[(N2, k)], color=col, lw=3, alpha=0.6, label=f"{k}, network N = {N2}")
-        ax.plot(gap[(N1, k)], color=col, lw=1.2, ls=":", label=f"{k}, network N = {N1}")
-        ax.plot(gap[("th", k)], color="0.1", lw=1.0, ls="--")
-    ax.set(xlabel="epoch of task C", ylabel="largest twin difference",
-           title="a  one twin pair (dashed: reduced theory)")
-    ax.legend(fontsize="x-small")
-    ax = axes[1]
-    for i, t in enumerate(("A", "B")):
-        ax.semilogy(H[(f"net_{t}", N2)].loss, color=PALETTE[i], lw=1.0, label=f"twin {t}, network")
-        ax.semilogy(H[f"th_{t}"].loss, color="0.1", lw=0.8, ls="--")
-    ax.set(xlabel="epoch of task C", ylabel="batch loss", title="b  loss (dashed: reduced theory)")
-    ax.legend(fontsize="x-small")
-    return fig
-
-
 # ---------------------------------------------------------------------------
 # the paper's figures, for the command line and the registry
 # ---------------------------------------------------------------------------
@@ -516,19 +327,3 @@ def figure7(fast: bool = False, progress: bool | None = None):
     """Paper Figure 7: memory under Adam, conserved quantities broken."""
     s = study.AdamMemorySettings.for_mode(fast)
     return plot_figure7(study.adam_memory_runs(s, progress=progress))
-
-
-def figure4_memory(fast: bool = False, progress: bool | None = None):
-    """Paper Figure 4d-f: one pair of nonlinear twins (reduced erf theory)."""
-    return plot_figure4_memory(twin_study.twin_runs(twin_study.TwinSettings.for_mode(fast)))
-
-
-def figure9(fast: bool = False, progress: bool | None = None):
-    """Paper Figure 9: nonlinear twins converge in the visible overlaps, not the invisible."""
-    return plot_figure9(twin_study.twin_runs(twin_study.TwinSettings.for_mode(fast)))
-
-
-def figure10(fast: bool = False, progress: bool | None = None):
-    """Paper Figure 10: the A/B history decoded from visible vs invisible overlaps."""
-    data = twin_study.twin_runs(twin_study.TwinSettings.for_mode(fast))
-    return plot_figure10(twin_study.twin_decoding(data, twin_study.DecodingSettings.for_mode(fast)))

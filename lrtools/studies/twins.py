@@ -1,149 +1,102 @@
 """Chapter 4 studies: nonlinear twins and the history they keep (paper Figures 9, 10, 4d-f).
 
-* :class:`TwinSettings`, :func:`twin_runs`: the twin experiment in the reduced erf
-  theory (:func:`lrtools.twins.twin_experiment`, cached);
-* :class:`DecodingSettings`, :func:`twin_decoding`: the A/B history decoded from
-  the twins' visible and invisible overlaps;
+* :class:`TwinSettings`, :func:`twin_runs`: the paper's twin experiment
+  (:class:`lrtools.twins.TwinProtocol`) in the reduced erf theory, cached;
+* :func:`twin_decoding`: the A/B history decoded from the visible overlaps, the
+  invisible ones, the invisible ones without the balance, and the behaviour, with
+  intervals over pairs and a permutation null, beside the paper's own decoding;
+* :func:`first_order_check`: the authors' first-order update against the exact map;
 * :class:`NetworkCheckSettings`, :func:`network_check_runs`: task C for the median
-  pair in the ``N``-dimensional erf network (cached);
+  pair in the ``N``-dimensional erf network and in the population limit (cached);
 * the key numbers of each (``*_numbers``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from .. import twins
 from ..cache import cached_run
 from ..conserved import balance
-from ..decoding import decode_history
+from ..decoding import decode, pair_decoding
 from ..history import History
 from ..memory import gap_series, gaps, outside_span
-from ..twins import median_twin_pair, twin_distances, twin_features
+from ..twins import (
+    TwinProtocol,
+    median_twin_pair,
+    twin_behaviour,
+    twin_distances,
+    twin_features,
+)
 from . import Settings
 
 __all__ = [
     "TwinSettings",
-    "DecodingSettings",
     "NetworkCheckSettings",
+    "FEATURE_SETS",
     "twin_runs",
+    "probes",
     "twin_decoding",
+    "first_order_check",
     "network_check_runs",
     "network_check_gaps",
     "twin_numbers",
     "decoding_numbers",
+    "first_order_numbers",
     "network_check_numbers",
 ]
 
-TWIN_SCALES = ("book", "paper")
-
-
 @dataclass(frozen=True, kw_only=True)
 class TwinSettings(Settings):
-    """The twin experiment (:func:`lrtools.twins.twin_experiment`) at book scale.
-
-    The defaults (:meth:`paper`) are the book's full-mode settings: the paper's
-    protocol with 6000 epochs of A/B and 2500 of C at ``eta_c = 0.03``;
-    :meth:`paper_scale` is the paper's own (30000 + 30000 epochs, ``eta_c = 1e-3``;
-    hours here).
+    """The twin experiment of the book: the paper's protocol, more pairs, decoding with statistics.
 
     Parameters
     ----------
-    n_pairs : int
-        Number of twin pairs.
-    seed : int
-        Seed of the starts and of the batch streams.
-    epochs_ab, epochs_c : int
-        Epochs of the A/B phase and of phase C.
-    eta_ab, eta_c : float
-        Their learning rates.
-    eta_drop : (float, float) or None
-        ``(loss threshold, divisor)`` of the A/B rate, per network.
-    batch_size : int
-        Trials per batch.
-    dt, t_max : float
-        Euler step and trial length.
-    record_every : int
-        Epochs between recorded overlaps.
-    cross_std : float
-        Standard deviation of the starts' cross overlaps (before ``|.|``).
-    norm_range : (float, float)
-        Range of the starts' norms.
+    protocol : TwinProtocol
+        The experiment (:class:`lrtools.twins.TwinProtocol`); the book's default is
+        the paper's protocol at the paper's scale with 50 pairs instead of 10, so
+        that accuracies have intervals (the paper's 10 pairs are the first 10: the
+        same starts and batches).
+    paper_pairs : int
+        The pairs the paper's own decoding uses (the first ``paper_pairs``).
+    n_folds, n_perm, n_boot : int
+        Folds over pairs, permutations of the null and bootstrap resamples of
+        :func:`lrtools.decoding.pair_decoding`.
+    noises : tuple of float
+        Training-feature noise levels (the paper: 0 and 0.3).
+    paper_runs : int
+        Random splits of the paper's own decoding (8 training pairs, 2 test pairs,
+        twins not kept together after the start, noise on the training set only).
+    probe_trials : int
+        Trials of each task in the behavioural read-out.
+    record_step : int
+        Decode along phase C at every ``record_step``-th record.
+    check_protocol : TwinProtocol
+        A smaller run of the same protocol with the authors' first-order update
+        and with the exact map, to compare their conclusions.
     """
 
-    n_pairs: int = 10
-    seed: int = 0
-    epochs_ab: int = 6000
-    epochs_c: int = 2500
-    eta_ab: float = 0.01
-    eta_c: float = 0.03
-    eta_drop: tuple[float, float] | None = (0.015, 5.0)
-    batch_size: int = 128
-    dt: float = 0.05
-    t_max: float = 20.0
-    record_every: int = 100
-    cross_std: float = 0.4
-    norm_range: tuple[float, float] = (0.5, 2.0)
+    protocol: TwinProtocol = field(default_factory=lambda: TwinProtocol.paper().replace(
+        n_pairs=50))
+    paper_pairs: int = 10
+    n_folds: int = 5
+    n_perm: int = 200
+    n_boot: int = 2000
+    noises: tuple[float, ...] = (0.0, 0.3)
+    paper_runs: int = 50
+    probe_trials: int = 2
+    record_step: int = 30
+    check_protocol: TwinProtocol = field(default_factory=TwinProtocol.fast)
 
     @classmethod
     def fast(cls) -> TwinSettings:
-        """1500 + 800 epochs at ``eta_ab = 0.02``, ``eta_c = 0.03``, batch 32."""
-        return cls(epochs_ab=1500, epochs_c=800, eta_ab=0.02, eta_c=0.03, batch_size=32)
-
-    @classmethod
-    def paper_scale(cls) -> TwinSettings:
-        """The paper's own settings: 30000 + 30000 epochs, ``eta_c = 1e-3`` (hours here)."""
-        return cls(epochs_ab=30000, epochs_c=30000, eta_c=1e-3)
-
-    @classmethod
-    def for_scale(cls, fast: bool, twin_scale: str = "book") -> TwinSettings:
-        """:meth:`fast` if ``fast``, else the book's (``"book"``) or the paper's scale.
-
-        Parameters
-        ----------
-        fast : bool
-            The notebooks' switch (``twin_scale`` is then ignored).
-        twin_scale : {"book", "paper"}
-            Full-mode scale: :meth:`paper` (the defaults) or :meth:`paper_scale`.
-
-        Returns
-        -------
-        TwinSettings
-            The settings.
-        """
-        if twin_scale not in TWIN_SCALES:
-            raise ValueError(f"twin_scale must be 'book' or 'paper', got {twin_scale!r}")
-        if fast:
-            return cls.fast()
-        return cls.paper() if twin_scale == "book" else cls.paper_scale()
-
-
-@dataclass(frozen=True, kw_only=True)
-class DecodingSettings(Settings):
-    """Decoding the A/B history of the twins (:func:`twin_decoding`).
-
-    Parameters
-    ----------
-    noises : tuple of float
-        Feature noise levels of the decoding at each stage.
-    noise_c : float
-        Feature noise of the decoding along phase C.
-    n_splits : int
-        Random splits (all pairs but two train the decoder, two test it).
-    every : int
-        Decode at every ``every``-th record of phase C.
-    seed : int
-        Seed of the splits and of the noise.
-    """
-
-    noises: tuple[float, ...] = (0.0, 0.3)
-    noise_c: float = 0.3
-    n_splits: int = 50
-    every: int = 5
-    seed: int = 0
+        """The protocol at a small scale (:meth:`TwinProtocol.fast`), fewer permutations."""
+        return cls(protocol=TwinProtocol.fast(), n_perm=100, n_boot=1000, record_step=10,
+                   check_protocol=TwinProtocol.fast().replace(n_pairs=10, epochs=(2000, 2000)))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -162,6 +115,8 @@ class NetworkCheckSettings(Settings):
         Trials per batch.
     seed : int
         Seed of the vectors and of the batches.
+    nodes : int
+        Nodes per dimension of the population limit run beside the largest network.
     """
 
     Ns: tuple[int, ...] = (250, 1000)
@@ -169,11 +124,12 @@ class NetworkCheckSettings(Settings):
     eta: float = 0.05
     batch_size: int = 4
     seed: int = 0
+    nodes: int = 6
 
     @classmethod
     def fast(cls) -> NetworkCheckSettings:
-        """``N = 100, 250``, 60 epochs."""
-        return cls(Ns=(100, 250), epochs=60)
+        """``N = 100, 250``, 60 epochs, 4 nodes per dimension."""
+        return cls(Ns=(100, 250), epochs=60, nodes=4)
 
 
 # ---------------------------------------------------------------------------
@@ -190,13 +146,16 @@ _cached_network_twin_check = cached_run("ch4-network-check")(twins.network_twin_
 # ---------------------------------------------------------------------------
 
 
-def twin_runs(settings: TwinSettings | None = None) -> dict[str, np.ndarray]:
-    """:func:`lrtools.twins.twin_experiment` with these settings, cached (entry ``"ch4-twins"``).
+def twin_runs(settings: TwinSettings | None = None, *,
+              progress: bool | None = None) -> dict[str, np.ndarray]:
+    """The twin experiment of ``settings.protocol``, cached (entry ``"ch4-twins"``).
 
     Parameters
     ----------
     settings : TwinSettings, optional
         Default: the book's (:meth:`TwinSettings.paper`).
+    progress : bool, optional
+        Progress bars.
 
     Returns
     -------
@@ -204,45 +163,104 @@ def twin_runs(settings: TwinSettings | None = None) -> dict[str, np.ndarray]:
         The result of :func:`lrtools.twins.twin_experiment`.
     """
     s = TwinSettings() if settings is None else settings
-    return _cached_twin_experiment(**s.as_dict())
+    return _cached_twin_experiment(s.protocol, progress=progress)
 
 
-def twin_decoding(data: dict, settings: DecodingSettings | None = None) -> dict:
-    """Decode the A/B history of the twins (:func:`lrtools.decoding.decode_history`) at each stage.
+def probes(protocol: TwinProtocol, n_trials: int, seed: int = 12345) -> list:
+    """Fixed probe trials of the three tasks for the behavioural read-out: ``[(batch, dt)]``."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for task in (protocol.task_a, protocol.task_b, protocol.task_c):
+        out.append((dataclasses.replace(task, batch_size=n_trials).sample(rng), task.dt))
+    return out
 
-    All pairs but two train the decoder, the other two test it.
 
-    Parameters
-    ----------
-    data : dict
-        From :func:`twin_runs`.
-    settings : DecodingSettings, optional
-        Default: :class:`DecodingSettings`'s.
+def _features(data: dict, stage: str, probe_batches: list) -> dict[str, np.ndarray]:
+    f = twin_features(data, stage)
+    f["behaviour"] = twin_behaviour(data, stage, probe_batches)
+    return f
+
+
+FEATURE_SETS = ("visible", "invisible", "balance_free", "behaviour")
+STAGES = (("start", "start"), ("ab", "after A / B"), ("c", "after C"))
+
+
+def twin_decoding(data: dict, settings: TwinSettings | None = None) -> dict:
+    """Decode the A/B history of the twins from four feature sets at each stage.
+
+    :func:`lrtools.decoding.pair_decoding` (cross-validated over pairs, bootstrap
+    interval over pairs, permutation null) from the visible overlaps, the
+    invisible ones, the invisible ones with the balance in place of ``sigma_vv``
+    (:func:`lrtools.twins.twin_features`) and the behaviour (outputs on probe
+    trials, :func:`lrtools.twins.twin_behaviour`); and the paper's own decoding on
+    its 10 pairs (:func:`lrtools.decoding.decode`: random splits of 16 training and
+    4 test networks, twins not kept together after the start, noise on the
+    training set only), from the visible and invisible overlaps.
 
     Returns
     -------
     dict
-        ``acc``: ``{(stage label, "visible"|"invisible", noise): accuracies
-        (n_splits,)}`` at the start, after A / B and after C; ``acc_c``:
-        ``{"visible"|"invisible": mean accuracy}`` with feature noise ``noise_c`` at
-        every ``every``-th record of phase C, whose epochs are ``epoch_c``.
+        ``pairs``: ``{(stage label, feature set, noise): pair_decoding result}``;
+        ``paper``: ``{(stage label, "visible"|"invisible", noise): accuracies
+        (paper_runs,)}``; ``along_c``: ``{"visible"|"invisible"|"behaviour":
+        accuracy}`` (no noise) at the epochs ``epoch_c`` of phase C.
     """
-    s = DecodingSettings() if settings is None else settings
-    n_pairs = data["start"].shape[0]
-    kw = dict(n_train_pairs=n_pairs - 2, n_splits=s.n_splits, seed=s.seed)
-    acc = {}
-    for stage, label in (("start", "start"), ("ab", "after A / B"), ("c", "after C")):
-        f = twin_features(data, stage)
-        for kind in ("visible", "invisible"):
+    s = TwinSettings() if settings is None else settings
+    pb = probes(s.protocol, s.probe_trials)
+    n = data["start"].shape[0]
+    res: dict = {"pairs": {}, "paper": {}}
+    k = min(s.paper_pairs, n)
+    for stage, label in STAGES:
+        f = _features(data, stage, pb)
+        for kind in FEATURE_SETS:
             for z in s.noises:
-                acc[(label, kind, z)] = decode_history(f[kind], noise=z, **kw)
-    records = data["c"][::s.every]
-    acc_c = {kind: np.array([
-        decode_history(twin_features({"c": records[:i + 1]}, "c")[kind], noise=s.noise_c,
-                       **kw).mean() for i in range(len(records))])
-        for kind in ("visible", "invisible")}
-    return {"acc": acc, "acc_c": acc_c, "epoch_c": data["c_epoch"][::s.every],
-            "noise_c": s.noise_c, "n_splits": s.n_splits}
+                res["pairs"][(label, kind, z)] = pair_decoding(
+                    f[kind], n_folds=s.n_folds, noise=z, n_perm=s.n_perm, n_boot=s.n_boot,
+                    seed=len(res["pairs"]))
+        for kind in ("visible", "invisible"):
+            Fk = f[kind][:k]
+            for z in s.noises:
+                if stage == "start":  # twins are identical: the paper keeps pairs together
+                    acc = decode(Fk, np.tile([0, 1], (k, 1)), k - 2, noise=z,
+                                 train_noise_only=True, n_splits=s.paper_runs, seed=1)
+                else:
+                    acc = decode(Fk.reshape(2 * k, -1), np.tile([0, 1], k), [k - 2, k - 2],
+                                 strata=[np.arange(0, 2 * k, 2), np.arange(1, 2 * k, 2)],
+                                 noise=z, train_noise_only=True, n_splits=s.paper_runs, seed=1)
+                res["paper"][(label, kind, z)] = acc
+    records = data["c"][::s.record_step]
+    res["along_c"] = {kind: [] for kind in ("visible", "invisible", "behaviour")}
+    for r in range(len(records)):
+        f = _features({"c": records[:r + 1]}, "c", pb)
+        for kind in res["along_c"]:
+            res["along_c"][kind].append(pair_decoding(f[kind], n_folds=s.n_folds, n_perm=0,
+                                                      n_boot=10, seed=r)["accuracy"])
+    res["along_c"] = {k_: np.array(v) for k_, v in res["along_c"].items()}
+    res["epoch_c"] = data["c_epoch"][::s.record_step]
+    return res
+
+
+def first_order_check(settings: TwinSettings | None = None, *,
+                      progress: bool | None = None) -> dict:
+    """The authors' first-order update against the exact map, on ``check_protocol``.
+
+    Both runs (cached) from the same starts and batches; returns their results
+    (``exact``, ``first_order``) and the pair decoding after C from the invisible
+    overlaps and from the behaviour (``decoding``), no feature noise.
+    """
+    s = TwinSettings() if settings is None else settings
+    runs = {"exact": _cached_twin_experiment(s.check_protocol, update="exact",
+                                             progress=progress),
+            "first_order": _cached_twin_experiment(s.check_protocol, update="first-order",
+                                                   progress=progress)}
+    pb = probes(s.check_protocol, s.probe_trials)
+    dec = {}
+    for name, d in runs.items():
+        f = _features(d, "c", pb)
+        for kind in ("visible", "invisible", "behaviour"):
+            dec[(name, kind)] = pair_decoding(f[kind], n_folds=s.n_folds, n_perm=s.n_perm,
+                                              n_boot=s.n_boot, seed=7)
+    return {**runs, "decoding": dec}
 
 
 def network_check_runs(data: dict, settings: NetworkCheckSettings | None = None) -> dict:
@@ -272,9 +290,12 @@ def network_check_runs(data: dict, settings: NetworkCheckSettings | None = None)
     H = {}
     for Nc in s.Ns:
         chk = _cached_network_twin_check(pair, seed=s.seed, N=Nc, epochs=s.epochs, eta=s.eta,
-                                         batch_size=s.batch_size)
+                                         batch_size=s.batch_size,
+                                         nodes=s.nodes if Nc == s.Ns[-1] else 0)
         H.update({(k, Nc): History.from_arrays(chk, f"{k}/") for k in ("net_A", "net_B")})
         H.update({k: History.from_arrays(chk, f"{k}/") for k in ("th_A", "th_B")})
+        if Nc == s.Ns[-1] and s.nodes:
+            H.update({k: History.from_arrays(chk, f"{k}/") for k in ("pop_A", "pop_B")})
     return H
 
 
@@ -308,83 +329,118 @@ def network_check_gaps(H: dict, Ns: Sequence[int]) -> dict:
 # ---------------------------------------------------------------------------
 
 
-def twin_numbers(data: dict, settings: TwinSettings, *,
-                 paper_time: float = 30.0) -> dict[str, float]:
+def twin_numbers(data: dict, settings: TwinSettings) -> dict[str, float]:
     """Key numbers of the nonlinear twins (:func:`twin_runs`).
 
     Parameters
     ----------
     data : dict
-        From :func:`twin_runs` / :func:`lrtools.twins.twin_experiment`.
+        From :func:`twin_runs`.
     settings : TwinSettings
-        Its settings (``eta_c``: the learning rate of phase C in ``data``).
-    paper_time : float
-        Learning time of C in the paper (``vis_dist_30`` is the visible distance then,
-        or at the end if C is shorter).
+        Its settings.
 
     Returns
     -------
     dict
-        ``n_pairs``, ``epochs_ab``, ``epochs_c``, ``eta_c``, ``tau_c``; twin distances
-        (:func:`lrtools.twins.twin_distances`, mean and sd over pairs) ``vis_dist_ab``,
-        ``inv_dist_ab`` (end of A/B), ``vis_dist_c``, ``inv_dist_c``, ``vis_dist_c_sd``,
-        ``inv_dist_c_sd`` (end of C), ``vis_dist_30``; losses ``loss_c_max`` (largest
-        over networks of the mean of the last 100 epochs), ``loss_c_start``; balance
+        The protocol (``n_pairs``, ``paper_pairs``, ``epochs_ab``, ``epochs_c``,
+        ``eta_ab``, ``eta_c``, ``batch``, ``loss_scale_c``, ``tau_c``: the learning
+        time of C, ``eta_c * epochs_c * loss_scale_c``, in units of the plain mean
+        squared error); twin distances (:func:`lrtools.twins.twin_distances`, mean
+        and sd over pairs) ``vis_dist_ab``, ``inv_dist_ab``, ``vis_dist_c``,
+        ``inv_dist_c``, ``vis_dist_c_sd``, ``inv_dist_c_sd``; ``dist_ratio_vis`` and
+        ``dist_ratio_inv`` (end of A/B over end of C); losses ``loss_ab_a``,
+        ``loss_ab_b`` (mean over the last 100 epochs and networks), ``loss_c_max``,
+        ``loss_c_start``; ``drop_frac`` (networks whose A/B rate dropped); balance
         (:func:`lrtools.conserved.balance`) ``balance_twin_gap``,
-        ``balance_start_drift``; mean twin gaps ``vv_gap``, ``uu_gap``, ``zz_gap``;
-        ``zz_B_larger`` (fraction of pairs whose B twin has the larger ``sigma_zz``).
+        ``balance_start_drift``; mean twin gaps ``vv_gap``, ``uu_gap``, ``zz_gap``,
+        ``zv_gap``; ``zz_B_larger`` (fraction of pairs whose B twin has the larger
+        ``sigma_zz``).
     """
-    eta_c = settings.eta_c
-    if eta_c <= 0:
-        raise ValueError(f"eta_c must be positive, got {eta_c}")
-    n_pairs = data["start"].shape[0]
+    p = settings.protocol
+    loss_scale = float(getattr(p.task_c, "loss_scale", 1.0))
     dist = twin_distances(data)
     e_ab = int(data["ab_epoch"][-1])
     i_ab = int(np.searchsorted(dist["epoch"], e_ab))
-    i_30 = int(np.searchsorted(dist["epoch"], e_ab + round(paper_time / eta_c)))
     final = data["c"][-1]  # (pairs, 2, 4, 4)
     bal = balance(final)  # (pairs, 2)
+    ab_tail = data["ab_loss"][-100:].mean(axis=0)  # (pairs, 2)
     return {
-        "n_pairs": n_pairs, "epochs_ab": e_ab, "epochs_c": int(data["c_epoch"][-1]),
-        "eta_c": eta_c, "tau_c": eta_c * int(data["c_epoch"][-1]),
+        "n_pairs": int(data["start"].shape[0]), "paper_pairs": settings.paper_pairs,
+        "epochs_ab": e_ab, "epochs_c": int(data["c_epoch"][-1]), "eta_ab": p.eta_ab,
+        "eta_c": p.eta_c, "batch": p.batch_size, "loss_scale_c": loss_scale,
+        "tau_c": p.eta_c * int(data["c_epoch"][-1]) * loss_scale,
         "vis_dist_ab": dist["visible"][i_ab].mean(), "inv_dist_ab": dist["invisible"][i_ab].mean(),
         "vis_dist_c": dist["visible"][-1].mean(), "inv_dist_c": dist["invisible"][-1].mean(),
         "vis_dist_c_sd": dist["visible"][-1].std(), "inv_dist_c_sd": dist["invisible"][-1].std(),
-        "vis_dist_30": dist["visible"][min(i_30, len(dist["epoch"]) - 1)].mean(),
+        "dist_ratio_vis": dist["visible"][i_ab].mean() / dist["visible"][-1].mean(),
+        "dist_ratio_inv": dist["invisible"][i_ab].mean() / dist["invisible"][-1].mean(),
+        "loss_ab_a": ab_tail[:, 0].mean(), "loss_ab_b": ab_tail[:, 1].mean(),
         "loss_c_max": data["c_loss"][-100:].mean(axis=0).max(),
         "loss_c_start": data["c_loss"][:10].mean(),
+        "drop_frac": float(np.mean(data["ab_drop"] >= 0)),
         "balance_twin_gap": np.max(np.abs(bal[:, 0] - bal[:, 1])),
         "balance_start_drift": np.max(np.abs(bal - balance(data["start"])[:, None])),
         "vv_gap": np.mean(np.abs(final[:, 0, 2, 2] - final[:, 1, 2, 2])),
         "uu_gap": np.mean(np.abs(final[:, 0, 1, 1] - final[:, 1, 1, 1])),
         "zz_gap": np.mean(np.abs(final[:, 0, 3, 3] - final[:, 1, 3, 3])),
+        "zv_gap": np.mean(np.abs(final[:, 0, 2, 3] - final[:, 1, 2, 3])),
         "zz_B_larger": np.mean(final[:, 1, 3, 3] > final[:, 0, 3, 3]),
     }
 
 
-def decoding_numbers(acc: dict) -> dict[str, float]:
-    """Mean and sd over splits of every decoding accuracy of :func:`twin_decoding`.
+def _key(stage: str, kind: str, noise: float) -> str:
+    return f"{stage.replace(' / ', '').replace(' ', '_')}_{kind}_{noise:g}".replace(".", "")
 
-    Parameters
-    ----------
-    acc : dict
-        ``{(stage, features, noise): accuracies}`` (``twin_decoding(...)["acc"]``).
 
-    Returns
-    -------
-    dict
-        ``acc_<stage>_<features>_<noise>`` (mean) and the same name with ``_sd``:
-        spaces become ``_``, ``" / "`` and dots are dropped, so ``("after A / B",
-        "visible", 0.3)`` gives ``acc_after_AB_visible_03``.
+def decoding_numbers(dec: dict) -> dict[str, float]:
+    """Decoding accuracies of :func:`twin_decoding`, with intervals and p-values.
+
+    For every (stage, feature set, noise) of the pair decoding, ``acc_<key>``
+    (accuracy), ``acc_<key>_lo`` and ``_hi`` (the 95% interval over pairs),
+    ``acc_<key>_p`` (permutation p-value); for the paper's decoding,
+    ``paper_<key>`` and ``paper_<key>_sd`` (mean and sd over its random splits,
+    the paper's error bar). ``<key>`` is e.g. ``after_C_invisible_03``
+    (``" / "`` and dots dropped, spaces to ``_``). Also ``along_c_<kind>_end``,
+    the accuracy at the end of phase C without noise, and ``min_p`` (the
+    smallest p-value found).
     """
     out = {}
-    for k, v in acc.items():
-        key = f"acc_{k[0].replace(' / ', '').replace(' ', '_')}_{k[1]}_{k[2]:g}".replace(".", "")
-        v = np.asarray(v)
-        if v.size == 0:
-            raise ValueError(f"no accuracies for {k}")
-        out[key] = v.mean()
-        out[key + "_sd"] = v.std()
+    for (stage, kind, z), r in dec["pairs"].items():
+        k = _key(stage, kind, z)
+        out[f"acc_{k}"] = r["accuracy"]
+        out[f"acc_{k}_lo"], out[f"acc_{k}_hi"] = r["lo"], r["hi"]
+        out[f"acc_{k}_p"] = r["p_value"]
+    for (stage, kind, z), v in dec["paper"].items():
+        k = _key(stage, kind, z)
+        out[f"paper_{k}"] = float(np.mean(v))
+        out[f"paper_{k}_sd"] = float(np.std(v))
+    for kind, v in dec["along_c"].items():
+        out[f"along_c_{kind}_end"] = float(v[-1])
+    ps = [r["p_value"] for r in dec["pairs"].values()]
+    out["min_p"] = float(min(ps))
+    return out
+
+
+def first_order_numbers(check: dict, settings: TwinSettings) -> dict[str, float]:
+    """The authors' first-order update against the exact map (:func:`first_order_check`).
+
+    ``fo_<update>_<kind>`` (accuracy after C) and ``fo_<update>_<kind>_p``;
+    ``fo_inv_dist_<update>`` (mean invisible twin distance after C);
+    ``fo_overlap_gap`` (the largest difference of a final overlap between the two
+    updates) and the scale of that run (``fo_n_pairs``, ``fo_epochs_ab``,
+    ``fo_epochs_c``, ``fo_batch``).
+    """
+    out = {}
+    for (name, kind), r in check["decoding"].items():
+        out[f"fo_{name}_{kind}"] = r["accuracy"]
+        out[f"fo_{name}_{kind}_p"] = r["p_value"]
+    for name in ("exact", "first_order"):
+        out[f"fo_inv_dist_{name}"] = float(twin_distances(check[name])["invisible"][-1].mean())
+    out["fo_overlap_gap"] = float(np.max(np.abs(check["exact"]["c"][-1]
+                                                - check["first_order"]["c"][-1])))
+    p = settings.check_protocol
+    out.update(fo_n_pairs=p.n_pairs, fo_epochs_ab=p.epochs[0], fo_epochs_c=p.epochs[1],
+               fo_batch=p.batch_size)
     return out
 
 
@@ -437,5 +493,25 @@ def network_check_numbers(H: dict, settings: NetworkCheckSettings) -> dict[str, 
         "check_zperp_start": outside_span(H[f"th_{t_max_perp}"].initial),
         "check_zperp_net": zperp[t_max_perp][0], "check_zperp_th": zperp[t_max_perp][1],
         "check_zz_excess": max(zz_excess.values()),
+        **_population_gaps(H, N2),
         "check_loss": max(H[("net_A", N2)].loss[-20:].mean(), H[("net_B", N2)].loss[-20:].mean()),
     }
+
+
+def _population_gaps(H: dict, N2: int) -> dict[str, float]:
+    # the twins' gaps at the end of C in the population limit, if it was run
+    if "pop_A" not in H:
+        return {}
+    g = gap_series(H["pop_A"], H["pop_B"], "erf")
+    err = {kind: max(gaps(H[f"pop_{t}"].final, H[f"th_{t}"].final, "erf")[kind]
+                     for t in ("A", "B")) for kind in ("visible", "invisible")}
+    th = gap_series(H["th_A"], H["th_B"], "erf")["invisible"][-1]
+    net = gap_series(H[("net_A", N2)], H[("net_B", N2)], "erf")["invisible"][-1]
+    pop = g["invisible"][-1]
+    return {"check_vis_pop": g["visible"][-1], "check_inv_pop": pop,
+            "check_pop_vs_th": "above" if pop > th else "below",
+            "check_net_closer": ("the population limit" if abs(net - pop) < abs(net - th)
+                                 else "the Gaussian theory"),
+            "check_pop_vis_err": err["visible"], "check_pop_inv_err": err["invisible"],
+            "check_zz_pop_excess": max(H[f"pop_{t}"].final["zz"] - H[f"th_{t}"].final["zz"]
+                                       for t in ("A", "B"))}

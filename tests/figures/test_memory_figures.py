@@ -6,11 +6,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-import lrtools
-from lrtools import twins
 from lrtools.figures import memory as figures
 from lrtools.studies import memory as study
-from lrtools.studies import twins as twin_study
 
 
 @pytest.fixture(autouse=True)
@@ -78,20 +75,6 @@ def test_chapter_plots_draw_their_panels(scans, cond):
     assert len(fig.axes[3].patches) == 6  # three gaps for GD and for Adam
 
 
-def test_network_check_plot():
-    pair = twins.random_overlaps(2, 6)
-    H = {}
-    for Nc in (60, 80):
-        d = twins.network_twin_check(pair, N=Nc, seed=0, epochs=3, eta=0.01, batch_size=2)
-        H.update({(k, Nc): lrtools.History.from_arrays(d, f"{k}/") for k in ("net_A", "net_B")})
-        H.update({k: lrtools.History.from_arrays(d, f"{k}/") for k in ("th_A", "th_B")})
-    fig = figures.plot_network_check(H, [60, 80])
-    assert [ax.get_title()[0] for ax in fig.axes] == ["a", "b"]
-    assert len(fig.axes[0].lines) == 6  # visible and invisible: two sizes and the theory
-    with pytest.raises(ValueError, match="two network sizes"):
-        figures.plot_network_check(H, [60])
-
-
 def test_linear_memory_figures_at_toy_size(no_cache):
     data = study.linear_memory_runs(study.LinearMemorySettings(N=30, epochs=(60, 20, 20, 20, 60)))
     fig = figures.plot_figure3(data)
@@ -104,21 +87,8 @@ def test_linear_memory_figures_at_toy_size(no_cache):
     assert fig.axes[0].get_legend_handles_labels()[1] == ["Adam", r"GD, $\eta$ = 5e-3"]
 
 
-def test_twin_figures_at_toy_size(no_cache):
-    tw = twin_study.twin_runs(twin_study.TwinSettings(n_pairs=4, epochs_ab=20, epochs_c=20,
-                                                      batch_size=2, record_every=10))
-    dec = twin_study.twin_decoding(tw, twin_study.DecodingSettings(n_splits=3, every=1))
-    assert _titles(figures.plot_figure4_memory(tw)) == ["d", "e", "f"]
-    assert _titles(figures.plot_figure9(tw)) == ["a", "b", "c"]
-    assert _titles(figures.plot_figure10(dec)) == ["a", "b"]
-    fig = figures.plot_figure9_10(tw, dec)
-    assert _titles(fig) == ["a", "b", "c"]
-    assert len(fig.axes[1].patches) == 12  # 3 stages x 2 feature sets x 2 noise levels
-
-
 def test_paper_figures_have_the_registry_signature():
-    for fn in (figures.figure3, figures.figure6, figures.figure7, figures.figure9,
-               figures.figure10, figures.figure4_memory):
+    for fn in (figures.figure3, figures.figure6, figures.figure7):
         params = inspect.signature(fn).parameters
         assert list(params) == ["fast", "progress"]
         assert params["fast"].default is False and params["progress"].default is None

@@ -1,5 +1,7 @@
 """Chapter 4 science: the nonlinear twins in the reduced erf theory and in the network."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 from conftest import assert_close
@@ -52,8 +54,11 @@ def test_random_overlaps_follow_the_recipe():
 
 
 def test_twin_experiment_shapes_and_features():
-    data = twins.twin_experiment(3, seed=2, epochs_ab=20, epochs_c=10, batch_size=2,
-                                 record_every=10)
+    f = twins.TwinProtocol.fast()
+    small = {k: dataclasses.replace(getattr(f, k), batch_size=2)
+             for k in ("task_a", "task_b", "task_c")}
+    data = twins.twin_experiment(f.replace(**small, n_pairs=3, seed=2, epochs=(20, 10),
+                                           record_every=10))
     assert data["ab"].shape == (3, 3, 2, 4, 4) and data["c"].shape == (2, 3, 2, 4, 4)
     assert data["c_loss"].shape == (10, 3, 2) and data["ab_drop"].shape == (3, 2)
     assert_close(data["ab"][0, :, 0], data["start"])  # both twins start at the start

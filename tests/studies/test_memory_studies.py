@@ -31,29 +31,11 @@ def test_paper_and_fast_settings_are_the_chapters():
     assert (check.Ns, check.epochs, check.eta, check.batch_size) == ((100, 250), 60, 0.05, 4)
 
 
-def test_twin_scales():
-    book, paper = twin_study.TwinSettings.paper(), twin_study.TwinSettings.paper_scale()
-    assert (book.n_pairs, book.epochs_ab, book.epochs_c, book.eta_c) == (10, 6000, 2500, 0.03)
-    # the paper's own protocol: the defaults of twin_experiment
-    import inspect
-
-    params = inspect.signature(twins.twin_experiment).parameters
-    defaults = {k: p.default for k, p in params.items()}
-    assert paper.as_dict() == defaults
-    fast = twin_study.TwinSettings.for_scale(True, "paper")  # fast ignores the scale
-    assert fast == twin_study.TwinSettings.fast()
-    assert (fast.epochs_ab, fast.epochs_c, fast.eta_ab, fast.batch_size) == (1500, 800, 0.02, 32)
-    assert twin_study.TwinSettings.for_scale(False, "paper") == paper
-    assert twin_study.TwinSettings.for_scale(False) == book
-    with pytest.raises(ValueError, match="twin_scale"):
-        twin_study.TwinSettings.for_scale(False, "huge")
-
-
 def test_misspelt_settings_raise():
     with pytest.raises(TypeError):
         study.LinearMemorySettings(NN=100)
     with pytest.raises(TypeError):
-        twin_study.TwinSettings.paper().replace(epoch_c=10)
+        twin_study.TwinSettings.paper().replace(paper_pair=10)
     with pytest.raises(TypeError):
         study.ConditionsSettings(500)  # keyword-only
 
@@ -108,22 +90,6 @@ def test_scans_reject_empty_settings():
         study.flow_memory_scans(study.FlowScanSettings(n_unit=0))
     with pytest.raises(ValueError, match="at least one"):
         twin_study.network_check_runs({}, twin_study.NetworkCheckSettings(Ns=()))
-
-
-def test_twin_runs_and_decoding_at_toy_size(no_cache):
-    s = twin_study.TwinSettings(n_pairs=4, epochs_ab=20, epochs_c=20, batch_size=2,
-                                record_every=10)
-    tw = twin_study.twin_runs(s)
-    ref = twins.twin_experiment(**s.as_dict())
-    assert all(np.array_equal(tw[k], ref[k]) for k in ref)
-    dec = twin_study.twin_decoding(tw, twin_study.DecodingSettings(n_splits=3, every=1))
-    assert len(dec["acc"]) == 12 and dec["acc_c"]["visible"].shape == (3,)
-    assert all(a.shape == (3,) for a in dec["acc"].values())
-    n = twin_study.decoding_numbers(dec["acc"])
-    assert n["acc_start_visible_0"] == 0.5  # identical twins at the start
-
-
-# --- key numbers of hand-made runs ------------------------------------------------
 
 
 def _hist(*mats, loss=1e-3):
@@ -304,41 +270,9 @@ def _twin_data(zz_diffs, zm_ab=0.5, zm_30=0.25):
             "c_loss": c_loss}
 
 
-def test_twin_numbers_on_hand_made_twins():
-    s = twin_study.TwinSettings(eta_c=1.0)
-    n = twin_study.twin_numbers(_twin_data([0.5, -0.25]), s)
-    inv = np.hypot(0.125, [0.5, 0.25])  # invisible distance: vv and zz differ
-    # norms, means and sds in another order: a few roundings
-    assert n.pop("inv_dist_c") == pytest.approx(inv.mean(), rel=1e-12)
-    assert n.pop("inv_dist_c_sd") == pytest.approx(inv.std(), rel=1e-12)
-    # mean of 100 equal numbers: pairwise summation may round
-    assert n.pop("loss_c_max") == pytest.approx(4e-3, rel=1e-12)
-    # learning time 30 at eta_c = 1 is epoch 30 of C: the next record (epoch 50) is used
-    assert n == {"n_pairs": 2, "epochs_ab": 100, "epochs_c": 100, "eta_c": 1.0, "tau_c": 100.0,
-                 "vis_dist_ab": 0.5, "inv_dist_ab": 0.0, "vis_dist_c": 0.125,
-                 "vis_dist_c_sd": 0.0, "vis_dist_30": 0.25,
-                 "loss_c_start": 2.0, "balance_twin_gap": 0.0, "balance_start_drift": 0.25,
-                 "vv_gap": 0.125, "uu_gap": 0.125, "zz_gap": 0.375, "zz_B_larger": 0.5}
-    with pytest.raises(ValueError, match="positive"):
-        twin_study.twin_numbers(_twin_data([0.5]), s.replace(eta_c=0.0))
-
-
 def test_median_twin_pair_of_hand_made_twins():
     # final invisible distances grow with |zz difference|: order 1, 2, 0 -> the middle is 2
     assert twins.median_twin_pair(_twin_data([0.75, 0.0, 0.25])) == 2
-
-
-def test_decoding_numbers_names_and_values():
-    acc = {("start", "visible", 0.0): np.array([0.5, 0.5]),
-           ("after A / B", "invisible", 0.3): np.array([0.5, 1.0]),
-           ("after C", "visible", 0.3): np.array([0.25, 0.75, 1.0, 1.0])}
-    n = twin_study.decoding_numbers(acc)
-    # means and population sds of binary fractions: exact
-    assert n == {"acc_start_visible_0": 0.5, "acc_start_visible_0_sd": 0.0,
-                 "acc_after_AB_invisible_03": 0.75, "acc_after_AB_invisible_03_sd": 0.25,
-                 "acc_after_C_visible_03": 0.75, "acc_after_C_visible_03_sd": np.sqrt(0.09375)}
-    with pytest.raises(ValueError, match="no accuracies"):
-        twin_study.decoding_numbers({("start", "visible", 0.0): np.array([])})
 
 
 def network_check_inputs():

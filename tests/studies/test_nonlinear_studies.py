@@ -255,7 +255,10 @@ def test_tanh_numbers():
     # the erf rows of N = 100 and 400, first seed only (the tanh study has one)
     assert num == {"tanh_err_small": 0.3, "tanh_err_large": 0.1, "erf_err_small": 0.1,
                    "erf_err_large": 0.05, "tanh_N_small": 100, "tanh_N_large": 400,
-                   "tanh_loss_final": pytest.approx(0.1, rel=1e-15)}  # linspace end point
+                   "tanh_loss_final": pytest.approx(0.1, rel=1e-15),  # linspace end point
+                   # log(0.1/0.3)/log(4) and log(0.5)/log(4): a few roundings
+                   "tanh_slope": pytest.approx(np.log(1 / 3) / np.log(4), rel=1e-12),
+                   "erf_slope": pytest.approx(-0.5, rel=1e-12)}
     with pytest.raises(ValueError, match="not among"):
         study.tanh_numbers(_fake_convergence([300], [[0.1]]), erf)
     with pytest.raises(ValueError, match="seeds"):
