@@ -165,26 +165,54 @@ def plot_figure3(data: dict):
     _panel_linear_conserved(axes["e"], data, "e  conserved quantities: drift from the start")
     ax = axes["f"]
     runs = data["net_runs"]
-    each = gaps(runs[0].final, runs[2].final)["each"]
     names = S0.visible("linear") + S0.invisible("linear")
     colors = overlap_colors(S0)
-    ax.bar(range(len(names)), [abs(each[k]) for k in names], color=[colors[k] for k in names])
-    ax.set_xticks(range(len(names)), [rf"$\sigma_{{{k}}}$" for k in names], rotation=60)
-    ax.set(yscale="log", ylabel=r"$|\sigma(A_2) - \sigma(A_1)|$")
-    ax.set_title("f  end of A$_2$ vs end of A$_1$", loc="left")
+    x = np.arange(len(names))
+    for k, (j, hatch, label) in enumerate(((2, None, "A$_2$ (after B)"),
+                                           (len(runs) - 1, "//", "A$_3$ (after the noisy A)"))):
+        each = gaps(runs[0].final, runs[j].final)["each"]
+        ax.bar(x + (k - 0.5) * 0.4, [abs(each[n]) for n in names], 0.38, hatch=hatch,
+               color=[colors[n] for n in names], edgecolor="0.3", label=label)
+    ax.set_xticks(x, [rf"$\sigma_{{{n}}}$" for n in names], rotation=60)
+    ax.set(yscale="log", ylabel=r"$|\sigma(A_i) - \sigma(A_1)|$")
+    ax.legend(fontsize="x-small")
+    ax.set_title("f  ends of A$_2$ and A$_3$ against the end of A$_1$", loc="left")
     return fig
 
 
-def plot_figure6(data: dict):
-    """Paper Figure 6 from :func:`linear_memory_runs`: what learning conserves.
+def plot_figure6(data: dict, start_epoch: int = 2000):
+    """Paper Figure 6 as the authors draw it, from :func:`linear_memory_runs`.
 
-    (a) Entries of ``K = Z Z^T + V V^T - M M^T - U U^T`` and (b) the drift of the
-    eigenvalues of ``JS`` and of the balance: constant up to ``O(eta^2)`` per step
-    on clean targets, drifting under target noise.
+    All ten overlaps of the network from ``start_epoch`` on, one panel each (5 x 2),
+    with the value at the end of the first A phase (A1) dashed: every visible
+    overlap comes back to it after B, the invisible ones do not. The last row
+    adds the book's view of what learning conserves: entries of ``K`` and the
+    drift of the eigenvalues of ``JS`` and of the balance.
     """
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
-    _panel_k_entries(axes[0], data, r"a  entries of $K = ZZ^\top + VV^\top - MM^\top - UU^\top$")
-    _panel_linear_conserved(axes[1], data, "b  conserved quantities: drift from the start")
+    S0, sim, bounds, labels = (data[k] for k in ("S0", "network", "bounds", "labels"))
+    names = S0.visible("linear") + S0.invisible("linear")
+    colors = overlap_colors(S0)
+    fig = plt.figure(figsize=(11, 12.5))
+    grid, bottom = fig.subfigures(2, 1, height_ratios=[3.4, 1])
+    axes = grid.subplots(5, 2, sharex=True).ravel(order="F")
+    t = np.arange(len(sim.overlaps))
+    keep = t >= start_epoch
+    a1 = int(bounds[1])
+    for ax, key in zip(axes, names, strict=True):
+        v = sim.overlap(key)
+        ax.plot(t[keep], v[keep], color=colors[key], lw=1.8)
+        ax.axhline(v[a1], color="0.5", ls="--", lw=0.8)
+        for b in bounds[1:-1]:
+            ax.axvline(b, color="0.7", lw=0.6)
+        kind = "visible" if key in S0.visible("linear") else "invisible"
+        ax.set_title(rf"$\sigma_{{{key}}}$ ({kind})", fontsize="small", loc="left")
+    for ax in axes[4::5]:
+        ax.set_xlabel("epoch")
+    grid.suptitle(f"a  the ten overlaps from epoch {start_epoch} ({', '.join(labels)}); "
+                  "dashed: the value at the end of A1", fontsize="medium")
+    ax_k, ax_q = bottom.subplots(1, 2)
+    _panel_k_entries(ax_k, data, r"b  entries of $K = ZZ^\top + VV^\top - MM^\top - UU^\top$")
+    _panel_linear_conserved(ax_q, data, "c  conserved quantities: drift from the start")
     return fig
 
 

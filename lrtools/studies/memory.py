@@ -61,6 +61,7 @@ __all__ = [
     "adam_memory_numbers",
     "horizontal_span_numbers",
     "flow_memory_numbers",
+    "flow_loop_numbers",
     "conditions_numbers",
 ]
 
@@ -163,6 +164,9 @@ class FlowScanSettings(Settings):
         Seed of ``theta_2`` and of the broad starts.
     N_unit : int
         Neurons of the unit-norm random starts.
+    loop_dcs : tuple of float
+        Loop sizes of the holonomy scan from ``theta_2`` under the exact flow
+        (:func:`lrtools.memory.flow_loops`), increasing.
     """
 
     etas: tuple[float, ...] = (1.5e-2, 1e-2, 5e-3, 2.5e-3, 1.25e-3)
@@ -173,11 +177,13 @@ class FlowScanSettings(Settings):
     eta: float = 5e-3
     seed: int = 0
     N_unit: int = 500
+    loop_dcs: tuple[float, ...] = (0.003, 0.006, 0.0125, 0.025, 0.05, 0.1, 0.2, 0.4)
 
     @classmethod
     def fast(cls) -> FlowScanSettings:
-        """Two step sizes, three starts, two loop sizes."""
-        return cls(etas=(5e-3, 2.5e-3), n_unit=1, n_broad=2, dcs=(0.05, 0.1))
+        """Two step sizes, three starts, two loop sizes, four loops in the holonomy scan."""
+        return cls(etas=(5e-3, 2.5e-3), n_unit=1, n_broad=2, dcs=(0.05, 0.1),
+                   loop_dcs=(0.0125, 0.025, 0.05, 0.1))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -241,6 +247,7 @@ _cached_memory_vs_loop_size = cached_run("ch4-dc-scan")(memory.memory_vs_loop_si
 _cached_noise_memory_map = cached_run("ch4-noise")(memory.noise_memory_map)
 _cached_weight_decay_map = cached_run("ch4-decay")(memory.weight_decay_map)
 _cached_optimizer_pair = cached_run("ch4-adam-vs-gd")(memory.optimizer_pair)
+_cached_flow_loops = cached_run("ch4-flow-loops")(memory.flow_loops)
 
 
 # ---------------------------------------------------------------------------
@@ -361,7 +368,8 @@ def flow_memory_scans(settings: FlowScanSettings | None = None) -> dict:
     seeds ``1..n_unit``) and ``n_broad`` broad starts
     (:func:`lrtools.twins.random_overlaps`, seed ``[seed, 5]``) (entry
     ``"ch4-flow-starts"``); (iii) :func:`lrtools.memory.memory_vs_loop_size` from
-    the first broad start (entry ``"ch4-dc-scan"``).
+    the first broad start (entry ``"ch4-dc-scan"``); (iv) the holonomy of the flow
+    from ``theta_2``, :func:`lrtools.memory.flow_loops` (entry ``"ch4-flow-loops"``).
 
     Parameters
     ----------
@@ -371,7 +379,7 @@ def flow_memory_scans(settings: FlowScanSettings | None = None) -> dict:
     Returns
     -------
     dict
-        ``eta_scan``, ``flows``, ``dc_scan`` (the three results), ``starts``
+        ``eta_scan``, ``flows``, ``dc_scan``, ``loops`` (the four results), ``starts``
         ``(n_unit + n_broad, 4, 4)``, and the settings ``etas``, ``dcs``, ``n_unit``,
         ``eta``.
     """
@@ -387,8 +395,9 @@ def flow_memory_scans(settings: FlowScanSettings | None = None) -> dict:
     flows = _cached_flow_memory(starts)
     S_broad = Overlaps(broad_starts[0], NAMES)
     dc_scan = _cached_memory_vs_loop_size(S_broad, s.dcs, c_A=s.c_A, eta=s.eta)
+    loops = _cached_flow_loops(S, dcs=s.loop_dcs, c_A=s.c_A)
     return {"eta_scan": eta_scan, "flows": flows, "dc_scan": dc_scan, "starts": starts,
-            "etas": s.etas, "dcs": s.dcs, "n_unit": s.n_unit, "eta": s.eta}
+            "etas": s.etas, "dcs": s.dcs, "n_unit": s.n_unit, "eta": s.eta, "loops": loops}
 
 
 def conditions_runs(settings: ConditionsSettings | None = None) -> dict:
@@ -454,16 +463,20 @@ def linear_memory_numbers(data: dict) -> dict[str, float]:
         ``fig3_map_error`` (largest difference between the network's overlaps and the
         exact map's), ``fig3_function_gap``, ``fig3_visible_gap``,
         ``fig3_invisible_gap`` (:func:`gaps` between the ends of the first two A
-        phases of the network), ``fig3_loss_A1``, ``fig3_loss_A2`` (their final losses).
+        phases of the network), ``fig3_loss_A1``, ``fig3_loss_A2`` (their final losses),
+        and the same gaps between the end of A1 and the end of the last, noisy A
+        phase (``fig3_a3_*``).
     """
     runs, sim, exact = data["net_runs"], data["network"], data["exact"]
     if len(runs) < 3:
         raise ValueError(f"need at least three phases (A, B, A), got {len(runs)}")
     g12 = gaps(runs[0].final, runs[2].final)
+    g13 = gaps(runs[0].final, runs[-1].final)
     return {"fig3_map_error": np.max(np.abs(sim.overlaps - exact.overlaps)),
             "fig3_function_gap": g12["function"], "fig3_visible_gap": g12["visible"],
             "fig3_invisible_gap": g12["invisible"], "fig3_loss_A1": runs[0].loss[-1],
-            "fig3_loss_A2": runs[2].loss[-1]}
+            "fig3_loss_A2": runs[2].loss[-1], "fig3_a3_visible_gap": g13["visible"],
+            "fig3_a3_invisible_gap": g13["invisible"], "fig3_a3_function_gap": g13["function"]}
 
 
 def conserved_drift_numbers(data: dict) -> dict[str, float]:
@@ -683,3 +696,24 @@ def conditions_numbers(cond: dict, *, noise_std: float = 0.1) -> dict[str, float
         "gd_pair_invisible": float(optim["gd/invisible"]),
         "adam_pair_function": float(optim["adam/function"]), "N_noise": cond["N_noise"],
     }
+
+
+def flow_loop_numbers(scans: dict) -> dict[str, float]:
+    """The holonomy of the flow (:func:`lrtools.memory.flow_loops`).
+
+    ``loop_slope_small`` and ``loop_slope_large`` (the local log-log slopes of the
+    memory against the loop size at the smallest and the largest loops),
+    ``loop_dc_min``, ``loop_orientation_cosine`` (the two orientations'
+    invisible displacements; -1 would be a reversal), ``loop_orientation``
+    ("reverses" or "does not reverse"), ``flow_d_zu``, ``flow_d_vm``,
+    ``flow_d_product`` and ``flow_d_invisible_max`` (the shifts of the largest loop).
+    """
+    r = scans["loops"]
+    cos = float(r["cosine"])
+    return {"loop_slope_small": float(r["local_slope"][0]),
+            "loop_slope_large": float(r["local_slope"][-1]),
+            "loop_dc_min": float(r["dcs"][0]), "loop_orientation_cosine": cos,
+            "loop_orientation": "reverses" if cos < -0.5 else "does not reverse",
+            "flow_d_zu": float(r["d_zu"]), "flow_d_vm": float(r["d_vm"]),
+            "flow_d_product": float(r["d_product"]),
+            "flow_d_invisible_max": float(r["d_invisible_max"])}
