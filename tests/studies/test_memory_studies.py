@@ -123,7 +123,10 @@ def test_linear_memory_numbers_on_hand_made_runs():
     n = study.linear_memory_numbers(data)
     # binary fractions: every difference is exact in float64
     assert n == {"fig3_map_error": 0.0625, "fig3_function_gap": 0.125, "fig3_visible_gap": 0.125,
-                 "fig3_invisible_gap": 0.25, "fig3_loss_A1": 1e-3, "fig3_loss_A2": 2e-3}
+                 "fig3_invisible_gap": 0.25, "fig3_loss_A1": 1e-3, "fig3_loss_A2": 2e-3,
+                 # the last phase is A2 here: A3 = A2
+                 "fig3_a3_visible_gap": 0.125, "fig3_a3_invisible_gap": 0.25,
+                 "fig3_a3_function_gap": 0.125}
     with pytest.raises(ValueError, match="three phases"):
         study.linear_memory_numbers({**data, "net_runs": runs[:2]})
 
