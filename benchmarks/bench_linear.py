@@ -3,9 +3,7 @@
 Usage: python benchmarks/bench_linear.py [--repeat 5] [--json out.json]
 
 Reports the median over repeats of the wall time per epoch, after a warm-up that
-compiles (or loads) the numba kernels. For scale, the authors' reference
-notebooks take about 140 ms (theory) and 220 ms (network) per epoch on the
-same 2-core machine (figures quoted in the project's issue tracker).
+compiles (or loads) the numba kernels.
 """
 
 from __future__ import annotations

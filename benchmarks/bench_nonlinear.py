@@ -5,10 +5,7 @@ Usage: python benchmarks/bench_nonlinear.py [--repeat 3] [--json out.json]
 Flip-flop task, N = 600, batch 10, dt = 0.025, T = 20 (800 steps), eta = 5e-2,
 as in the paper's Figure 4. Reports the median over repeats of the wall time per
 epoch (a fresh batch is drawn every epoch, as in training), after a warm-up that
-compiles (or loads) the numba kernels; also the tanh variants. Targets of the
-project's issue: <= 150 ms (network) and <= 20 ms (theory) per epoch. For scale,
-the authors' reference notebooks take about 4300 ms and 1100 ms per epoch on the
-same 2-core machine (figures quoted in the issue tracker).
+compiles (or loads) the numba kernels; also the tanh variants.
 """
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ def test_tanh_gain_against_high_precision_reference():
     g, dg = theory.gain(np.array(DELTAS), "tanh")
     for D, gi, dgi in zip(DELTAS, g, dg, strict=True):
         ref, ref_d = closure.gain_reference(D, "tanh") if D > 0 else (1.0, -1.0)
-        # the issue asks for 1e-10; Gauss-Hermite (D <= 0.3) and the trapezoid rule
+        # the book quotes 1e-10; Gauss-Hermite (D <= 0.3) and the trapezoid rule
         # (D > 0.3) are both exponentially accurate and reach ~2e-15 (measured)
         assert abs(gi - ref) < 1e-13, D
         assert abs(dgi - ref_d) < 1e-13, D
