@@ -35,6 +35,7 @@ from . import (
     training,
     twins,
 )
+from ._parallel import SerialExecutor, make_executor
 from .history import DivergenceError, History
 from .network import LowRankRNN
 from .overlaps import Overlaps, vector_names
@@ -55,11 +56,13 @@ __all__ = [
     "History",
     "LowRankRNN",
     "Overlaps",
+    "SerialExecutor",
     "TwinProtocol",
     "cache",
     "experiments",
     "figures",
     "fits",
+    "make_executor",
     "memory",
     "plotting",
     "report",

@@ -9,6 +9,9 @@ Usage::
   lrtools figure all --fast
   lrtools cache info               # where the cache is, how many entries, how large
   lrtools cache clear              # delete every entry (asks unless --yes)
+  lrtools study list               # the studies that run on their own
+  lrtools study convergence --fast # run one, print its key numbers, save them as JSON
+  lrtools study convergence --scheduler tcp://10.0.0.5:8786 --set Ns=1000,10000,100000
 
 ``python -m lrtools`` is the same program.
 """
@@ -16,6 +19,9 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import ast
+import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -39,6 +45,24 @@ def _parser() -> argparse.ArgumentParser:
     cache = sub.add_parser("cache", help="inspect or clear the cache of runs")
     cache.add_argument("action", choices=("info", "clear"))
     cache.add_argument("--yes", action="store_true", help="clear without asking")
+    study = sub.add_parser(
+        "study", help="run a named study and print its key numbers",
+        description="Run a study of the book (cached) and print its key numbers; they are "
+                    "also written to OUT/NAME.json. 'lrtools study list' names the studies.")
+    study.add_argument("name", help="the study's name, or 'list'")
+    study.add_argument("--fast", action="store_true", help="the CI settings (seconds to minutes)")
+    study.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                       help="where the jobs run: a dask scheduler address (tcp://host:8786), "
+                            "'dask[:N]' (a local dask cluster), 'processes[:N]' or 'serial' "
+                            "(the default)")
+    study.add_argument("--set", dest="changes", action="append", default=[],
+                       metavar="FIELD=VALUE",
+                       help="change a field of the settings, e.g. Ns=1000,10000 or epochs=20 "
+                            "(repeatable)")
+    study.add_argument("--out", default=None,
+                       help="folder of the JSON file (default: _build/studies under the book "
+                            "root, or ./studies)")
+    study.add_argument("--no-progress", action="store_true", help="hide progress bars")
     return p
 
 
@@ -110,11 +134,101 @@ def _cache(args) -> int:
     return 0
 
 
+def _field_value(current, text: str):
+    """``text`` as a value of the field whose current value is ``current``."""
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        value = text
+    if isinstance(current, tuple):
+        value = tuple(value) if isinstance(value, (list, tuple)) else (value,)
+    elif isinstance(current, float) and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    return value
+
+
+def _json_value(v):
+    import numpy as np
+
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        return float(v)
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    return v if isinstance(v, str) else repr(v)
+
+
+def _study(args) -> int:
+    from . import studies
+    from ._parallel import make_executor
+    from ._paths import output_dir
+
+    if args.name == "list":
+        for name, st in studies.STUDIES.items():
+            print(f"{name:<12} {st.title}{'' if st.parallel else ' [runs serially]'}")
+        return 0
+    try:
+        st = studies.get_study(args.name)
+        base = st.settings(args.fast)
+        changes = {}
+        for item in args.changes:
+            field, sep, text = item.partition("=")
+            if not sep or field.strip() not in base.as_dict():
+                raise ValueError(f"--set {item!r}: expected FIELD=VALUE with a field of "
+                                 f"{type(base).__name__}")
+            changes[field.strip()] = _field_value(getattr(base, field.strip()), text.strip())
+        settings = base.replace(**changes) if changes else base
+        if args.scheduler is not None and not st.parallel:
+            raise ValueError(f"study {st.name!r} runs in this process only; drop --scheduler")
+    except (ValueError, TypeError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    out = Path(args.out) if args.out else output_dir("LRTOOLS_STUDIES", "studies",
+                                                      Path("studies"))
+    print(f"study {st.name}: {settings!r}", file=sys.stderr)
+    t0 = time.perf_counter()
+    try:
+        executor = make_executor(args.scheduler)
+    except (ValueError, ImportError, OSError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    progress = os.environ.get("LRTOOLS_PROGRESS")
+    if args.no_progress:
+        os.environ["LRTOOLS_PROGRESS"] = "0"
+    try:
+        with executor:
+            print(f"running on {executor!r}", file=sys.stderr)
+            _, numbers = st.run(settings, executor=executor)
+    finally:
+        if progress is None:
+            os.environ.pop("LRTOOLS_PROGRESS", None)
+        else:
+            os.environ["LRTOOLS_PROGRESS"] = progress
+    seconds = time.perf_counter() - t0
+    numbers = {k: _json_value(v) for k, v in numbers.items()}
+    width = max((len(k) for k in numbers), default=0)
+    for key, value in numbers.items():
+        shown = f"{value:.6g}" if isinstance(value, float) else str(value)
+        print(f"{key:<{width}}  {shown}")
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{st.name}{'-fast' if args.fast else ''}.json"
+    record = {"study": st.name, "settings": repr(settings), "executor": args.scheduler or "serial",
+              "seconds": round(seconds, 3), "numbers": numbers}
+    path.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {path} in {seconds:.1f} s", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit status."""
     args = _parser().parse_args(argv)
     if args.command == "cache":
         return _cache(args)
+    if args.command == "study":
+        return _study(args)
     from . import figures
 
     if args.command == "list":

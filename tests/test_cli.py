@@ -105,3 +105,80 @@ def test_cache_info_and_clear(tmp_path, monkeypatch, capsys):
     assert main(["cache", "clear", "--yes"]) == 0 and not list(tmp_path.glob("*.npz"))
     monkeypatch.setenv("LRTOOLS_CACHE", "off")
     assert main(["cache", "info"]) == 0 and "off" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------------
+# lrtools study
+# ---------------------------------------------------------------------------
+
+
+def test_study_list_names_every_registered_study(capsys):
+    from lrtools import studies
+
+    assert main(["study", "list"]) == 0
+    out = capsys.readouterr().out
+    for name, st in studies.STUDIES.items():
+        assert out.count(f"{name} ") >= 1 and st.title in out
+    assert {"convergence", "limit", "families", "burial"} <= set(studies.STUDIES)
+
+
+def test_every_registered_study_has_settings_with_paper_and_fast_versions():
+    from lrtools import studies
+
+    for name, st in studies.STUDIES.items():
+        cls = st.settings_class
+        assert issubclass(cls, studies.Settings), name
+        assert isinstance(st.settings(fast=True), cls) and isinstance(st.settings(), cls), name
+
+
+def test_study_convergence_prints_and_saves_its_key_numbers(tmp_path, monkeypatch, capsys):
+    import json
+
+    from lrtools import studies
+    from lrtools.studies.nonlinear import (
+        ConvergenceSettings,
+        convergence_fits,
+        convergence_numbers,
+    )
+
+    monkeypatch.setenv("LRTOOLS_CACHE", str(tmp_path / "cache"))
+    argv = ["study", "convergence", "--fast", "--set", "Ns=250,500,1000", "--set", "seeds=0,1",
+            "--set", "epochs=10", "--out", str(tmp_path), "--no-progress"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    record = json.loads((tmp_path / "convergence-fast.json").read_text())
+    numbers = record["numbers"]
+    assert record["study"] == "convergence" and record["executor"] == "serial"
+    assert numbers["conv_N_min"] == 250 and numbers["conv_N_max"] == 1000
+    assert numbers["conv_n_seeds"] == 2
+    for key in ("slope_plain", "slope_proj", "floor_plain", "err_proj_Nmax"):
+        assert key in out and isinstance(numbers[key], float), key
+    # the same numbers as the study's own functions (from the cache the command filled)
+    s = ConvergenceSettings.fast().replace(Ns=(250, 500, 1000), seeds=(0, 1), epochs=10)
+    result, again = studies.run_study("convergence", s)
+    fits, floors = convergence_fits(result["plain"], result["projected"])
+    direct = convergence_numbers(result["plain"], result["projected"], fits, floors)
+    for key, value in direct.items():
+        assert numbers[key] == value == again[key], key
+
+
+def test_study_errors_are_clear(tmp_path, capsys):
+    assert main(["study", "nosuch", "--out", str(tmp_path)]) == 2
+    assert "no study 'nosuch'" in capsys.readouterr().err
+    assert main(["study", "convergence", "--set", "Nz=1", "--out", str(tmp_path)]) == 2
+    assert "Nz=1" in capsys.readouterr().err
+    assert main(["study", "filter", "--scheduler", "processes:2", "--out", str(tmp_path)]) == 2
+    assert "runs in this process only" in capsys.readouterr().err
+    assert main(["study", "convergence", "--scheduler", "nowhere", "--out", str(tmp_path)]) == 2
+    assert "unknown executor 'nowhere'" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())  # nothing ran, nothing written
+
+
+def test_set_values_follow_the_field_types():
+    from lrtools.__main__ import _field_value
+
+    assert _field_value((1, 2), "250,500") == (250, 500)
+    assert _field_value((1, 2), "100000") == (100000,)
+    assert _field_value(0.1, "1") == 1.0 and isinstance(_field_value(0.1, "1"), float)
+    assert _field_value(50, "20") == 20
+    assert _field_value("erf", "tanh") == "tanh"
