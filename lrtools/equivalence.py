@@ -22,31 +22,25 @@ The response of equivalent networks to activity noise injected into every neuron
 :mod:`lrtools.noise_response`.
 
 **The construction (minimal change).** The ``keep`` vectors of ``theta_1``
-(default for networks: the inputs ``m`` and readouts ``z``, so every neuron
-keeps its input and readout weight, as in the paper) are copied. The other
-vectors are re-solved one at a time, in the order ``m, u, v, z``: each is the
-vector *closest* to its ``theta_1`` version that has the prescribed overlaps
-with the vectors already placed (all visible overlaps, the ``targets``) and,
-if prescribed, its norm. Without a prescribed norm the correction lies in the
-span of the placed vectors (a least-squares correction); with one, the part
-orthogonal to them is rescaled. For the paper's example (linear rank 1,
-``uu=2.048, mu=0.8``) this re-solves ``u`` with the new norm and overlap with
-``m``, then corrects ``v`` within ``span{m, u}`` so that ``vm, vu`` keep their
-values ("v re-solved to keep vm, vu"). Unprescribed invisible overlaps (there:
-``vv, zv``) thus change only as much as the vectors must; vectors whose
-constraints already hold stay identical.
+(default: inputs ``m`` and readouts ``z``, so every neuron keeps its input and
+readout weight) are copied. The others are re-solved one at a time, in the order
+``m, u, v, z``: each is the vector *closest* to its ``theta_1`` version that has
+the prescribed overlaps with the vectors already placed (all visible overlaps,
+the ``targets``) and, if prescribed, its norm. For the paper's example (linear
+rank 1, ``uu=2.048, mu=0.8``) this re-solves ``u``, then corrects ``v`` within
+``span{m, u}`` so that ``vm, vu`` keep their values; unprescribed invisible
+overlaps (``vv, zv``) change only as much as the vectors must. The paper's own
+construction, a random completion with the same targets, is
+:func:`random_completion`.
 
 Fallback: when the prescribed norm of a vector is below what its prescribed
-overlaps with the placed vectors allow, although other (unprescribed) values of
-the earlier vectors' overlaps would make room, the unprescribed invisible
-overlaps are instead set to the values nearest to ``theta_1``'s (least squares)
-that make ``S`` positive semidefinite (Dykstra's alternating projections), and
-the vectors are built for that ``S``. A target for which no positive
-semidefinite overlap matrix exists raises ``ValueError`` naming the conflict.
-
-The construction uses inner products only, so :func:`equivalent_overlaps` runs
-it on Gram coordinates of ``S_1`` and returns exactly the overlaps that
-:func:`equivalent_network` realises with N-dimensional vectors.
+overlaps with the placed vectors allow, although other values of the earlier
+vectors' unprescribed overlaps would make room, those overlaps are set to the
+values nearest to ``theta_1``'s that make ``S`` positive semidefinite (Dykstra's
+alternating projections). A target for which no positive semidefinite overlap
+matrix exists raises ``ValueError`` naming the conflict. The construction uses
+inner products only, so :func:`equivalent_overlaps` runs it on Gram coordinates
+of ``S_1`` and returns exactly the overlaps :func:`equivalent_network` realises.
 """
 
 from __future__ import annotations
@@ -57,6 +51,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from . import theory
+from .fits import rank_correlation, speed_linearity_residual
 from .history import DivergenceError, History
 from .network import LowRankRNN
 from .overlaps import Overlaps, invisible_pairs, psd_sqrt, visible_pairs
@@ -66,6 +61,7 @@ __all__ = [
     "PAPER_TARGETS",
     "equivalent_overlaps",
     "equivalent_network",
+    "random_completion",
     "free_overlaps",
     "sample_equivalent",
     "initial_speed",
@@ -448,6 +444,48 @@ def equivalent_network(
     return LowRankRNN(X2, rank=net.rank, n_in=net.n_in, n_out=net.n_out, phi=net.phi)
 
 
+def random_completion(
+    net: LowRankRNN, *, uu: float, mu: float, seed: np.random.Generator | int | None = None
+) -> LowRankRNN:
+    """The paper's construction of ``theta_2``: a random completion with ``uu`` and ``mu`` set.
+
+    Linear rank 1 only. ``m`` and ``z`` are copied. ``u`` keeps its part in
+    ``span{v, z}`` (so ``sigma_vu, sigma_zu`` hold); its part outside that span is
+    ``r (c e_1 + s e_2)``, with ``e_1`` the direction of ``m`` outside the span and
+    ``e_2`` a random direction orthogonal to both, ``r`` and ``c`` set by the norm
+    ``uu`` and the overlap ``mu``, ``s = sqrt(1 - c^2)``. Then ``v`` keeps its part
+    outside ``span{m, u}`` and its part inside is re-solved so that ``sigma_vm,
+    sigma_vu`` keep their values. Unlike :func:`equivalent_network` (the vector
+    closest to ``theta_1``'s), ``sigma_vv`` and ``sigma_zv`` change by a random
+    amount that depends on ``e_2``.
+    """
+    if not isinstance(net, LowRankRNN) or net.rank != 1 or net.phi != "linear" or \
+            net.X.shape[1] != 4:
+        raise ValueError("random_completion builds linear rank-1 networks (m, u, v, z)")
+    rng = np.random.default_rng(seed)
+    N = net.N
+    m, u, v, z = (net.X[:, i].copy() for i in range(4))
+    Q, _ = np.linalg.qr(np.column_stack([v, z]))
+    inside = Q @ (Q.T @ u)
+    m_out = m - Q @ (Q.T @ m)
+    e1 = m_out / np.linalg.norm(m_out)
+    e2 = rng.standard_normal(N)
+    B = np.column_stack([Q, e1])
+    e2 -= B @ (B.T @ e2)
+    e2 /= np.linalg.norm(e2)
+    r2 = uu * N - inside @ inside
+    rc = (mu * N - m @ inside) / (m @ e1)
+    if r2 <= rc * rc:
+        raise ValueError(f"no vector u has |u|^2/N = {uu} and sigma_mu = {mu} with these "
+                         "sigma_vu, sigma_zu")
+    u2 = inside + rc * e1 + np.sqrt(r2 - rc * rc) * e2
+    P = np.column_stack([u2, m])
+    coef = np.linalg.solve(P.T @ P, P.T @ v)
+    v_out = v - P @ coef
+    a = np.linalg.solve(P.T @ P, np.array([v @ u, v @ m]) - P.T @ v_out)
+    return LowRankRNN(np.column_stack([m, u2, v_out + P @ a, z]), rank=1, phi="linear")
+
+
 def sample_equivalent(
     theta: Overlaps | LowRankRNN,
     n: int,
@@ -695,52 +733,11 @@ def learning_curves(
     return {"loss": loss, "speed": speed, "diverged": diverged, "final": final}
 
 
-def rank_correlation(speed: np.ndarray, epochs: np.ndarray) -> float:
-    """Spearman rank correlation between predicted speed and epochs to criterion.
-
-    Members that never reach the criterion (``inf``) rank last, tied. A perfect
-    prediction (faster start, fewer epochs) gives ``-1``.
-    """
-    from scipy.stats import spearmanr
-
-    speed = np.asarray(speed, dtype=float)
-    epochs = np.asarray(epochs, dtype=float)
-    if speed.shape != epochs.shape or speed.ndim != 1:
-        raise ValueError(f"speed {speed.shape} and epochs {epochs.shape} must be equal 1-d shapes")
-    if np.all(epochs == epochs[0]):
-        return float("nan")
-    return float(spearmanr(speed, epochs).statistic)
-
-
 def rank_correlation_curve(
     speed: np.ndarray, loss: np.ndarray, criteria: np.ndarray
 ) -> np.ndarray:
     """:func:`rank_correlation` of speed and epochs to each criterion (loss curves ``(n, E)``)."""
     return np.array([rank_correlation(speed, epochs_to_criterion(loss, c)) for c in criteria])
-
-
-def speed_linearity_residual(
-    members: Sequence[Overlaps], speed: np.ndarray, free: Sequence[str]
-) -> float:
-    """Residual of the best affine fit of ``speed`` in the ``free`` overlaps of the members.
-
-    The initial speed of equivalent linear networks is exactly affine in their
-    invisible overlaps, so the residual is round-off.
-
-    Returns
-    -------
-    float
-        Largest absolute residual divided by the largest speed.
-    """
-    speed = np.asarray(speed, dtype=float)
-    if len(members) != speed.shape[0]:
-        raise ValueError(f"{len(members)} members but {speed.shape[0]} speeds")
-    if len(members) <= len(free) + 1:
-        raise ValueError(f"an affine fit in {len(free)} overlaps needs more than "
-                         f"{len(free) + 1} members, got {len(members)}")
-    design = np.array([[1.0] + [S[k] for k in free] for S in members])
-    coef, *_ = np.linalg.lstsq(design, speed, rcond=None)
-    return np.max(np.abs(design @ coef - speed)) / np.max(speed)
 
 
 def family_members(data: Mapping[str, np.ndarray]) -> list[Overlaps]:

@@ -22,7 +22,8 @@ import numpy as np
 from scipy import stats
 
 __all__ = ["loglog_slope", "PowerLaw", "fit_power_law", "fit_floor", "fit_rate",
-           "fit_exponent", "cohens_d", "quartile_ratio"]
+           "fit_exponent", "cohens_d", "quartile_ratio", "rank_correlation",
+           "speed_linearity_residual"]
 
 
 def loglog_slope(x: Sequence[float], y: Sequence[float]) -> float:
@@ -185,3 +186,42 @@ def quartile_ratio(values: np.ndarray, by: np.ndarray | None = None) -> float:
     if q < 1:
         raise ValueError(f"need at least 4 values, got {len(values)}")
     return float(np.mean(values[order[-q:]]) / np.mean(values[order[:q]]))
+
+
+def rank_correlation(speed: np.ndarray, epochs: np.ndarray) -> float:
+    """Spearman rank correlation between predicted speed and epochs to criterion.
+
+    Members that never reach the criterion (``inf``) rank last, tied. A perfect
+    prediction (faster start, fewer epochs) gives ``-1``.
+    """
+    speed = np.asarray(speed, dtype=float)
+    epochs = np.asarray(epochs, dtype=float)
+    if speed.shape != epochs.shape or speed.ndim != 1:
+        raise ValueError(f"speed {speed.shape} and epochs {epochs.shape} must be equal 1-d shapes")
+    if np.all(epochs == epochs[0]):
+        return float("nan")
+    return float(stats.spearmanr(speed, epochs).statistic)
+
+
+def speed_linearity_residual(
+    members: Sequence, speed: np.ndarray, free: Sequence[str]
+) -> float:
+    """Residual of the best affine fit of ``speed`` in the ``free`` overlaps of the members.
+
+    The initial speed of equivalent linear networks is exactly affine in their
+    invisible overlaps, so the residual is round-off.
+
+    Returns
+    -------
+    float
+        Largest absolute residual divided by the largest speed.
+    """
+    speed = np.asarray(speed, dtype=float)
+    if len(members) != speed.shape[0]:
+        raise ValueError(f"{len(members)} members but {speed.shape[0]} speeds")
+    if len(members) <= len(free) + 1:
+        raise ValueError(f"an affine fit in {len(free)} overlaps needs more than "
+                         f"{len(free) + 1} members, got {len(members)}")
+    design = np.array([[1.0] + [S[k] for k in free] for S in members])
+    coef, *_ = np.linalg.lstsq(design, speed, rcond=None)
+    return np.max(np.abs(design @ coef - speed)) / np.max(speed)

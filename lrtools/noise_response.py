@@ -135,14 +135,15 @@ def noise_difference_variance(
     an, b1 = _beta_sequence(net1.overlaps(), dt, n_steps)
     _, b2 = _beta_sequence(net2.overlaps(), dt, n_steps)
     W = np.concatenate([net1.Z, net1.V, net2.Z, net2.V], axis=1)
-    G = W.T @ W / net1.N
+    # |W c|^2 = |R c|^2 with W = QR: a sum of squares, never negative at round-off
+    R = np.linalg.qr(W, mode="r")
     n_out = net1.n_out
     q = np.empty((n_steps, n_out))
     for o in range(n_out):
         e = np.zeros((n_steps, n_out))
         e[:, o] = an
         coef = np.concatenate([-e, -b1[:, :, o], e, b2[:, :, o]], axis=1)  # (n, 2 (n_out + R))
-        q[:, o] = np.einsum("ni,ij,nj->n", coef, G, coef)
+        q[:, o] = np.sum((coef @ R.T) ** 2, axis=1) / net1.N
     return noise_std**2 / net1.N * np.cumsum(q, axis=0)
 
 
@@ -228,12 +229,14 @@ def sampled_noise_variance(
 
 
 def pair_responses(pair: tuple[LowRankRNN, LowRankRNN], task: Task, *, noise_std: float,
-                   noise_seed: int, neurons: Sequence[int]) -> dict[str, np.ndarray]:
+                   noise_seed: int, neurons: Sequence[int],
+                   x: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Outputs, single-neuron activity and responses to the same noise of two linear networks.
 
-    Both networks run on the task's first input, without noise and with the noise
-    ``noise_std * xi`` drawn from ``noise_seed`` (the same ``xi[t]`` on every neuron
-    of both networks).
+    Both networks run on the input ``x`` (default: the task's first input),
+    without noise and with the noise ``noise_std * xi`` drawn from ``noise_seed``
+    (the same ``xi[t]`` on every neuron of both networks). The noise variance of a
+    linear network does not depend on the input.
 
     Parameters
     ----------
@@ -245,6 +248,8 @@ def pair_responses(pair: tuple[LowRankRNN, LowRankRNN], task: Task, *, noise_std
         Noise level per neuron and step, and the seed of the shared noise.
     neurons : sequence of int
         Neurons whose activity is returned.
+    x : numpy.ndarray, optional
+        Input ``(1, T, n_in)``, e.g. white noise as in the paper's Figure 2.
 
     Returns
     -------
@@ -253,8 +258,10 @@ def pair_responses(pair: tuple[LowRankRNN, LowRankRNN], task: Task, *, noise_std
         noisy outputs, ``noise_var (2, T)`` (:func:`output_noise_variance`) and
         ``diff_var (T,)`` (:func:`noise_difference_variance`).
     """
-    x = task.sample()[0]
     T = task.n_steps
+    x = task.sample()[0] if x is None else np.asarray(x, dtype=np.float64)
+    if x.shape != (1, T, pair[0].n_in):
+        raise ValueError(f"x must have shape (1, {T}, {pair[0].n_in}), got {x.shape}")
     out = {"y": [], "h": [], "y_noisy": [], "noise_var": []}
     for net in pair:
         y, H = net.run(x, task.dt, return_activity=True)

@@ -112,13 +112,13 @@ def plot_G(S_linear, S_nonlinear=None, *, phi: str = "erf"):
 
 
 def plot_rank2(runs: dict[str, History], task: DampedOscillator):
-    """Paper Figure 12: impulse response and all 21 overlaps, network vs theory."""
+    """Paper Figure 12: impulse response, loss, and all 21 overlaps, network vs theory."""
     from ..plotting import PALETTE, plot_overlaps
 
     sim, exact = runs["network"], runs["exact"]
     S0 = sim.initial
     x, y, _ = task.sample()
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.6))
+    fig, axes = plt.subplots(1, 4, figsize=(15.5, 3.6))
     axes[0].plot(task.t, y[0, :, 0], color="0.1", lw=1.5, label="target")
     for vecs, label, style in ((sim.vectors[0], "before", {"color": PALETTE[3], "lw": 1.2}),
                                (sim.vectors[-1], "after",
@@ -127,11 +127,19 @@ def plot_rank2(runs: dict[str, History], task: DampedOscillator):
         axes[0].plot(task.t, net.run(x, task.dt)[0, :, 0], label=label, **style)
     axes[0].set(xlabel="time", title=r"impulse response $e^{-ct}\cos\omega t$")
     axes[0].legend(fontsize="small")
+    epochs = np.arange(len(sim.loss))
+    axes[1].semilogy(epochs, sim.loss, color=PALETTE[0], lw=2.2, label="network")
+    axes[1].semilogy(np.arange(len(exact.loss)), exact.loss, color="0.1", ls="--", lw=1.2,
+                     label="overlap theory")
+    axes[1].set(xlabel="epoch", ylabel="loss", title="loss")
+    axes[1].legend(fontsize="small")
     vis, inv = S0.visible("linear"), S0.invisible("linear")
-    plot_overlaps(axes[1], sim, vis, theory=exact, legend=False)
-    axes[1].set_title(f"{len(vis)} visible overlaps")
-    plot_overlaps(axes[2], sim, inv, theory=exact, legend=False)
-    axes[2].set_title(f"{len(inv)} invisible overlaps")
+    plot_overlaps(axes[2], sim, vis, theory=exact, legend=False)
+    axes[2].set_title(f"{len(vis)} visible overlaps")
+    plot_overlaps(axes[3], sim, inv, theory=exact, legend=False)
+    axes[3].set_title(f"{len(inv)} invisible overlaps")
+    for ax, letter in zip(axes, "abcd", strict=True):
+        ax.text(-0.12, 1.06, letter, transform=ax.transAxes, fontweight="bold")
     return fig
 
 

@@ -152,14 +152,17 @@ def plot_figure2(data: dict):
         axes[pa].set_title(f"{pa}  overlaps ({titles[name]})")
 
         ax = axes[pb]
+        white = data.get("response_input", "impulse") == "white-noise"
         if name == "start":
-            ax.plot(t, learn_task.sample()[1][0, :, 0], color="0.1", lw=1.3, label="target")
+            if not white:
+                ax.plot(t, learn_task.sample()[1][0, :, 0], color="0.1", lw=1.3, label="target")
             for i in range(2):
                 ax.plot(t, resp["y"][i], color=colors[i], lw=(3.0, 1.3)[i], ls=("-", "--")[i],
                         alpha=(0.45, 1)[i], label=f"{labels[i]} before")
                 ax.plot(t, resp["y_after"][i], color=colors[i], lw=1.8,
                         label=f"{labels[i]} after {data['after']} epochs")
-            ax.set(xlabel="time", ylabel="output", title=f"{pb}  impulse response")
+            ax.set(xlabel="time", ylabel="output",
+                   title=f"{pb}  output on {'white noise' if white else 'the impulse'}")
             ax.legend(fontsize="x-small")
         else:
             for j in range(resp["h"].shape[2]):

@@ -204,7 +204,9 @@ def white_noise_numbers(runs: dict[str, History], settings: FilterSettings) -> d
     """The filter learned from white noise (a fresh seeded batch per epoch), exact map.
 
     ``wn_gap``: distance of its visible summary from the discrete optimum;
-    ``wn_ratio``: its initial loss over the impulse loss.
+    ``wn_ratio``: its initial loss over the impulse loss; ``wn_batch``: trials per
+    epoch; ``wn_steps``: time steps of a trial (the weight of the first lag of the
+    white-noise loss relative to the last).
     """
     s = settings
     train_task = s.task.white_noise(batch_size=s.white_noise_batch)
@@ -213,7 +215,8 @@ def white_noise_numbers(runs: dict[str, History], settings: FilterSettings) -> d
     opt = theory.filter_optimum(s.c, s.dt)
     target = np.array([opt["zm"], opt["zu*vm"], opt["vu"]])
     return {"wn_gap": float(np.max(np.abs(_visible_summary(wn.final) - target))),
-            "wn_ratio": float(wn.loss[0] / runs["exact"].loss[0])}
+            "wn_ratio": float(wn.loss[0] / runs["exact"].loss[0]),
+            "wn_batch": s.white_noise_batch, "wn_steps": int(s.task.t.size)}
 
 
 def preconditioner_numbers(S) -> dict[str, float]:
@@ -231,9 +234,15 @@ def preconditioner_numbers(S) -> dict[str, float]:
 
 
 def rank2_numbers(runs: dict[str, History], settings: Rank2Settings) -> dict[str, float]:
-    """``rank2_error`` (network vs map, relative), ``rank2_loss`` (final over initial)."""
+    """``rank2_error`` (network vs map, relative), ``rank2_loss`` (final over initial).
+
+    ``rank2_loss_error``: the largest gap between the network's loss and the map's,
+    relative to the initial loss (Figure 12b).
+    """
     sim, exact = runs["network"], runs["exact"]
+    loss_gap = np.max(np.abs(np.asarray(sim.loss) - np.asarray(exact.loss))) / sim.loss[0]
     return {"rank2_error": _rel(sim.overlaps, exact.overlaps),
+            "rank2_loss_error": float(loss_gap),
             "rank2_loss": float(sim.loss[-1] / sim.loss[0]), "rank2_epochs": settings.epochs,
             "n_overlaps2": len(sim.initial.pair_names)}
 

@@ -353,7 +353,8 @@ def test_noise_difference_matches_simulation(trained_net):
     S = net1.overlaps()
     a, lam = 0.95, 0.95 + 0.05 * S["vu"]
     beta = S["zu"] * (lam ** np.arange(T) - a ** np.arange(T)) / S["vu"]
-    assert_close(pred, s**2 / 60 * dv2 * np.cumsum(beta**2), rtol=1e-10)
+    want = s**2 / 60 * dv2 * np.cumsum(beta**2)
+    assert_close(pred, want, rtol=1e-10, atol=1e-14 * want.max())
     # a network minus itself: zero up to the round-off of a cancelling quadratic form
     # (the output variance itself is ~0.3 here)
     assert np.max(np.abs(noise_response.noise_difference_variance(
@@ -379,3 +380,32 @@ def test_pair_responses_share_the_noise(trained_net):
             net.overlaps(), N=60, dt=0.05, n_steps=T, noise_std=0.5)[:, 0])
     assert np.array_equal(r["diff_var"], noise_response.noise_difference_variance(
         net1, net2, dt=0.05, n_steps=T, noise_std=0.5)[:, 0])
+
+
+def test_random_completion_is_the_papers_construction():
+    """The paper's theta_2: targets met, visible overlaps kept, m, z copied, v unchanged."""
+    net1 = LowRankRNN.random(N=80, rank=1, phi="linear", seed=3)
+    net2 = equivalence.random_completion(net1, uu=2.048, mu=0.8, seed=1)
+    S1, S2 = net1.overlaps(), net2.overlaps()
+    assert abs(S2["uu"] - 2.048) < 1e-13 and abs(S2["mu"] - 0.8) < 1e-13
+    assert max(abs(S2[k] - S1[k]) for k in S1.visible("linear")) < 1e-14
+    assert np.array_equal(net1.M, net2.M) and np.array_equal(net1.Z, net2.Z)
+    # v already meets both constraints once u keeps its part in span{v, z}: it stays put,
+    # so vv and zv (everything the noise probe reads) are unchanged
+    assert np.max(np.abs(net2.V - net1.V)) < 1e-12
+    assert abs(S2["vv"] - S1["vv"]) < 1e-13 and abs(S2["zv"] - S1["zv"]) < 1e-13
+    # the random direction: seeded, and a different seed gives a different u
+    again = equivalence.random_completion(net1, uu=2.048, mu=0.8, seed=1)
+    other = equivalence.random_completion(net1, uu=2.048, mu=0.8, seed=2)
+    assert np.array_equal(again.X, net2.X) and not np.allclose(other.U, net2.U)
+    x = np.random.default_rng(0).standard_normal((3, 50, 1))
+    assert np.max(np.abs(net1.run(x, 0.05) - net2.run(x, 0.05))) < 1e-13
+
+
+def test_random_completion_refuses_what_it_cannot_build():
+    net1 = LowRankRNN.random(N=80, rank=1, phi="linear", seed=3)
+    with pytest.raises(ValueError, match="no vector u"):
+        equivalence.random_completion(net1, uu=0.5, mu=0.9, seed=0)
+    with pytest.raises(ValueError, match="linear rank-1"):
+        equivalence.random_completion(LowRankRNN.random(N=80, rank=2, phi="linear", seed=0),
+                                      uu=2.0, mu=0.1)

@@ -20,8 +20,9 @@ def test_settings_are_the_chapters_paper_and_fast_values():
     f2 = study.Figure2Settings.paper()
     assert f2 == study.Figure2Settings() == study.Figure2Settings.for_mode(False)
     assert (f2.N, f2.c, f2.c_new, f2.dt, f2.t_max, f2.eta, f2.filter_epochs, f2.epochs,
-            f2.epochs_new, f2.after, f2.noise_std, f2.seed) == (
-        500, 0.2, 0.4, 0.05, 20.0, 5e-3, 2000, 1000, 500, 300, 0.5, 0)
+            f2.epochs_new, f2.after, f2.noise_std, f2.seed, f2.construction,
+            f2.response_input) == (
+        500, 0.2, 0.4, 0.05, 20.0, 5e-3, 2000, 2000, 500, 300, 0.5, 0, "random", "white-noise")
     assert dict(f2.targets) == PAPER == equivalence.PAPER_TARGETS
     assert study.Figure2Settings.for_mode(True) == f2.replace(N=100)
     fam = study.FamilySettings.paper()
@@ -306,6 +307,23 @@ def test_figure2_runs_small(small_fig2):
     assert set(study.speed_numbers(errors, SMALL.speed_etas)) == {
         "speed_error_start", "speed_error_trained", "speed_error_trained_small",
         "speed_error_halving", "eta_small"}
+
+
+def test_construction_comparison_small(small_fig2):
+    """The paper's random completion leaves v (so the noise probe) alone; the minimal change not."""
+    got = study.construction_numbers(study.construction_comparison(SMALL, small_fig2))
+    assert len(got) == 20
+    for pair in ("start", "trained"):
+        assert got[f"v_change_random_{pair}"] < EXACT and got[f"vv_change_random_{pair}"] < EXACT
+        assert abs(got[f"noise_ratio_random_{pair}"] - 1) < EXACT
+        assert got[f"diff_sd_random_{pair}"] < EXACT
+        assert got[f"v_change_minimal_{pair}"] > 1e-3 and got[f"diff_sd_minimal_{pair}"] > 1e-6
+    with pytest.raises(ValueError, match="construction must be one of"):
+        study.Figure2Settings(construction="nearest")
+    with pytest.raises(ValueError, match="response_input must be one of"):
+        study.Figure2Settings(response_input="step")
+    assert SMALL.response_x().shape == (1, SMALL.task.n_steps, 1)
+    assert SMALL.replace(response_input="impulse").response_x() is None
 
 
 def test_family_noise_and_erf_studies_small(small_fig2, monkeypatch):
