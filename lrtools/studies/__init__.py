@@ -26,7 +26,7 @@ import dataclasses
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 __all__ = ["Settings", "Study", "STUDIES", "get_study", "run_study"]
 
@@ -35,7 +35,19 @@ T = TypeVar("T", bound="Settings")
 
 @dataclass(frozen=True, kw_only=True)
 class Settings:
-    """Base of every study's settings: frozen, keyword-only, with paper and fast versions."""
+    """Base of every study's settings: frozen, keyword-only, with paper and fast versions.
+
+    A subclass may name the allowed values of string fields in a class attribute
+    ``_choices = {"field": ("a", "b")}``; any other value raises ``ValueError``.
+    """
+
+    _choices: ClassVar[dict[str, tuple[str, ...]]] = {}
+
+    def __post_init__(self) -> None:
+        for name, allowed in self._choices.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{type(self).__name__}.{name} must be one of {allowed}, "
+                                 f"got {getattr(self, name)!r}")
 
     @classmethod
     def paper(cls: type[T]) -> T:
