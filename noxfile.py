@@ -1,5 +1,8 @@
 """Nox sessions: ``lint``, ``tests`` (pytest and fast notebooks), ``book``, ``site``, ``perturb``.
 
+Every environment is installed against ``constraints.txt``, the exact versions
+the book is built with (``nox -s constraints`` regenerates it).
+
 Run from a machine with Python >= 3.10 and git (the README's two commands; the
 second is what .ci/run runs)::
 
@@ -18,9 +21,10 @@ nox.needs_version = ">=2024.3.2"
 nox.options.sessions = ["lint", "tests"]
 nox.options.reuse_venv = "yes"
 
-# torch is pinned exactly (also in pyproject.toml); installing it first, alone,
-# means pip resolves it once and never swaps in another build.
-TORCH = "torch==2.13.0"
+# Every session installs against one file of exact versions (pyproject.toml keeps
+# compatible ranges); `nox -s constraints` regenerates it.
+CONSTRAINTS = "constraints.txt"
+EXTRAS = ".[test,book,cluster]"
 RUFF = "ruff==0.17.6"
 
 # Progress bars off for every run; the notebook kernels inherit this environment
@@ -35,9 +39,14 @@ CI_ENV = {
 
 
 def _install(session: nox.Session) -> None:
-    """Install torch, then the package with its test and book extras."""
-    session.install(TORCH)
-    session.install("-e", ".[test,book]", TORCH)
+    """Install torch, then the package with its test, book and cluster extras, all pinned.
+
+    torch goes first, alone, so that pip resolves it once and never swaps in
+    another build; the cluster extra (dask.distributed) lets the tests run a sweep
+    on a local dask cluster (``tests/test_cluster.py``).
+    """
+    session.install("torch", "-c", CONSTRAINTS)
+    session.install("-e", EXTRAS, "-c", CONSTRAINTS)
 
 
 @nox.session
@@ -127,6 +136,31 @@ def site(session: nox.Session) -> None:
     _site_check(session)
 
 
+@nox.session
+def constraints(session: nox.Session) -> None:
+    """Rewrite ``constraints.txt``: the newest versions the ranges of pyproject.toml allow.
+
+    Installs lrtools with every extra into a fresh environment, without
+    constraints, and writes its ``pip freeze`` (lrtools itself and pip left out,
+    local version labels such as ``+cpu`` dropped so the pins hold for every
+    build of a package). Review the diff, then run ``nox -s tests book``.
+    """
+    import re
+    from pathlib import Path
+
+    session.install("torch")
+    session.install("-e", ".[test,book,cluster,gpu,site]")
+    frozen = session.run("python", "-m", "pip", "freeze", "--exclude-editable", silent=True)
+    pins = sorted({re.sub(r"\+\S*$", "", line.strip()) for line in frozen.splitlines()
+                   if "==" in line and not line.startswith(("pip==", "lrtools"))},
+                  key=str.lower)
+    path = Path(CONSTRAINTS)
+    header = [line for line in path.read_text(encoding="utf-8").splitlines()
+              if line.startswith("#")] if path.exists() else []
+    path.write_text("\n".join([*header, *pins]) + "\n", encoding="utf-8")
+    session.log(f"wrote {len(pins)} pins to {path}")
+
+
 def _chromium() -> str | None:
     import os
     import shutil
@@ -153,6 +187,6 @@ def _install_chromium(session: nox.Session) -> None:
 
 
 def _site_check(session: nox.Session, html: str = "_build/html") -> None:
-    session.install("pytest", "playwright", "pyyaml")
+    session.install("pytest", "playwright", "pyyaml", "-c", CONSTRAINTS)
     session.run("pytest", "-q", "site_tests", "-p", "no:cacheprovider",
                 env=CI_ENV | {"LRTOOLS_SITE_HTML": html})
