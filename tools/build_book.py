@@ -4,6 +4,9 @@
 notebooks a fast run already executed (``tools/run_notebooks.py``) into
 ``_build/fast-html``, executing nothing again: the site check of CI.
 
+The file is also a Sphinx extension (``setup``, listed in ``_config.yml``) that
+offers the executed notebook of each page for download.
+
 Runs ``jupyter-book build . --all --warningiserror --keep-going`` (extra
 arguments are passed on) in the repository root. ``_config.yml`` sets
 ``execute_notebooks: force`` and ``nb_execution_raise_on_error: true``, so a
@@ -132,6 +135,9 @@ def stage_executed(executed: Path, stage: Path) -> Path:
     (stage / "_build").mkdir(parents=True)
     config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
     config["execute"]["execute_notebooks"] = "off"
+    # local Sphinx extensions (this file among them) stay where they are
+    for name, folder in config.get("sphinx", {}).get("local_extensions", {}).items():
+        config["sphinx"]["local_extensions"][name] = str((ROOT / folder).resolve())
     (stage / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     shutil.copy(ROOT / "_toc.yml", stage / "_toc.yml")
     for extra in ("references.bib",):
@@ -151,6 +157,73 @@ def stage_executed(executed: Path, stage: Path) -> Path:
     mathjax = ROOT / "_build" / "mathjax"
     shutil.copytree(mathjax, stage / "_build" / "mathjax")
     return stage
+
+
+def offer_executed_notebook(app, pagename, templatename, context, doctree) -> None:
+    """Put a notebook page's executed ``.ipynb`` into its download menu.
+
+    MyST-NB writes every executed notebook to ``_build/jupyter_execute``, but
+    sphinx-book-theme offers it for download (as ``_sources/<page>.ipynb``) only
+    when a launch service (Binder, JupyterHub, Colab, ...) is configured. For a
+    page written in MyST Markdown this copies the executed notebook there and
+    tells the theme, which then lists ``.ipynb`` beside ``.md`` and ``.pdf``.
+    Pages whose source is already an ``.ipynb`` (the fast-mode site) and plain
+    Markdown pages are left alone.
+    """
+    if context.get("ipynb_source") or not str(context.get("sourcename", "")).endswith(
+            (".md", ".md.txt")):
+        return
+    executed = Path(app.outdir).parent / "jupyter_execute" / f"{pagename}.ipynb"
+    if not executed.is_file():
+        return
+    target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(executed, target)
+    context["ipynb_source"] = f"{pagename}.ipynb"
+
+
+_CODE_SPAN = re.compile(r"(``.*?``|`[^`]*`)")
+_BLOCK_START = re.compile(r"^\s*(?:\|\s|\|$|\+[-=])")  # a line block or a table
+_LETTER_ITEM = re.compile(r"^(\s*)(\([a-z]\) )")
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def plain_docstring(app, what, name, obj, options, lines: list[str]) -> None:
+    """Read two habits of the docstrings as plain text, not as reST markup.
+
+    Bars are absolute values and norms (``|u|^2/N``, ``|excess kurtosis|``), not
+    substitution references: outside code spans and roles they are escaped. A
+    paragraph that opens with a panel letter, ``(a) ... (b) ...`` as in a
+    figure caption, is a paragraph, not an enumerated list: its opening
+    parenthesis is escaped when the next line is not indented under it. reST
+    tables and line blocks are left alone. (``autodoc-process-docstring``.)
+    """
+    for i, line in enumerate(lines):
+        if "|" in line and not _BLOCK_START.match(line):
+            parts = _CODE_SPAN.split(line)
+            line = "".join(p if k % 2 else p.replace("|", "\\|") for k, p in enumerate(parts))
+        item = _LETTER_ITEM.match(line)
+        if item and (i == 0 or not lines[i - 1].strip()) and i + 1 < len(lines) \
+                and lines[i + 1].strip() and _indent(lines[i + 1]) <= _indent(line):
+            line = f"{item.group(1)}\\{line[item.end(1):]}"
+        lines[i] = line
+
+
+def setup(app) -> dict:
+    """Sphinx extension (``_config.yml``: ``sphinx.local_extensions``) of the book.
+
+    Offers each notebook page's executed ``.ipynb`` for download
+    (:func:`offer_executed_notebook`) and reads the docstrings' bars as absolute
+    values (:func:`plain_docstring`).
+    """
+    # before sphinx-book-theme's header buttons (priority 501) are made
+    app.connect("html-page-context", offer_executed_notebook, priority=500)
+    app.setup_extension("sphinx.ext.autodoc")
+    app.connect("autodoc-process-docstring", plain_docstring)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 
 def main(argv: list[str]) -> int:
