@@ -59,6 +59,7 @@ from .tasks import Task
 
 __all__ = [
     "PAPER_TARGETS",
+    "MIN_EIG",
     "equivalent_overlaps",
     "equivalent_network",
     "random_completion",
@@ -76,6 +77,9 @@ __all__ = [
 
 #: The paper's Figure 2 example: theta_2 has |u|^2/N = 2.048 and sigma_mu = 0.8.
 PAPER_TARGETS = {"uu": 2.048, "mu": 0.8}
+
+#: Smallest eigenvalue of a sampled member's overlap matrix (:func:`sample_equivalent`).
+MIN_EIG = 1e-2
 
 # Relative tolerance (to the largest overlap) below which an eigenvalue or a
 # residual still counts as zero: float64 round-off, as in overlaps.py.
@@ -495,7 +499,7 @@ def sample_equivalent(
     free: Sequence[str] | None = None,
     norm_range: tuple[float, float] = (0.5, 3.0),
     corr_range: tuple[float, float] = (-0.9, 0.9),
-    min_eig: float = 1e-2,
+    min_eig: float = MIN_EIG,
     seed: np.random.Generator | int | None = None,
 ) -> list[Overlaps]:
     """A family of ``n`` networks equivalent to ``theta``, spread over the free invisible overlaps.

@@ -135,6 +135,41 @@ class LowRankRNN:
         return cls(X, rank=rank, n_in=n_in, n_out=n_out, phi=phi, device=device)
 
     @classmethod
+    def balanced(
+        cls,
+        N: int,
+        phi: str = "linear",
+        seed: np.random.Generator | int | None = None,
+        *,
+        tol: float = 1e-3,
+        max_draws: int = 1_000_000,
+        device: str | None = None,
+    ) -> LowRankRNN:
+        """A rank-1 start drawn as :meth:`random` until it is *balanced* (the paper's Figures 4, 8).
+
+        Balanced: ``sigma_zu`` and ``sigma_vm`` agree to ``tol`` with the same sign,
+        and so do ``sigma_mu`` and ``sigma_zv`` (rejection sampling; unit norms).
+        The acceptance rate falls like ``tol^2 N``, so ``max_draws`` bounds the
+        search; exceeding it raises ``RuntimeError``.
+        """
+        if int(N) != N or N < 4:
+            raise ValueError(f"N={N} must be an integer >= 4")
+        if not (np.isfinite(tol) and tol > 0):
+            raise ValueError(f"tol must be positive, got {tol}")
+        rng = np.random.default_rng(seed)
+        N, chunk, drawn = int(N), 256, 0
+        while drawn < max_draws:
+            X = rng.standard_normal((chunk, N, 4))
+            X *= np.sqrt(N) / np.linalg.norm(X, axis=1, keepdims=True)
+            S = np.einsum("bni,bnj->bij", X, X) / N
+            pairs = ((S[:, 3, 1], S[:, 2, 0]), (S[:, 0, 1], S[:, 3, 2]))  # (zu, vm), (mu, zv)
+            ok = np.logical_and.reduce([(np.abs(a - b) < tol) & (a * b > 0) for a, b in pairs])
+            if ok.any():
+                return cls(X[int(np.argmax(ok))], rank=1, phi=phi, device=device)
+            drawn += chunk
+        raise RuntimeError(f"no balanced start in {max_draws} draws at N={N}, tol={tol}")
+
+    @classmethod
     def from_vectors(
         cls,
         *,

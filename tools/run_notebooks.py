@@ -214,9 +214,23 @@ def prose_numerals(source: str, allowed: Sequence[str] = ()) -> list[tuple[int, 
 
 
 def prose_allow_list() -> dict[str, list[str]]:
-    """The allowed phrases per document (``tools/prose_numerals.json``)."""
+    """The allowed phrases per document (``tools/prose_numerals.json``: phrase -> reason)."""
     path = ROOT / "tools" / "prose_numerals.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    return {doc: list(phrases) for doc, phrases in data.items() if not doc.startswith("_")}
+
+
+def prose_check(names: Sequence[str]) -> list[str]:
+    """Every typed numeral in the prose of the documents ``names``, one message each."""
+    allowed = prose_allow_list()
+    out = []
+    for name in names:
+        path = ROOT / "book" / f"{Path(name).name}.md"
+        for line, num, text in prose_numerals(path.read_text(encoding="utf-8"),
+                                              allowed.get(path.stem, ())):
+            out.append(f"{path.relative_to(ROOT)}: typed numeral {num!r} in prose "
+                       f"(cell line {line}): {text[:100]}")
+    return out
 
 
 _GLUE_REF = re.compile(r"\{glue(?::[a-z]+)?\}`([A-Za-z_][A-Za-z0-9_]*)")
@@ -258,6 +272,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="run at the paper's settings (fast=False) instead of fast mode")
     parser.add_argument("--fail-fast", action="store_true", help="stop at the first failure")
     parser.add_argument("--log-output", action="store_true", help="echo cell outputs")
+    parser.add_argument("--no-prose-check", action="store_true",
+                        help="skip the check for typed numerals in prose")
     args = parser.parse_args(argv)
 
     for key, value in CI_ENV.items():
@@ -272,6 +288,14 @@ def main(argv: list[str] | None = None) -> int:
     base = args.toc.resolve().parent
     names = args.names or toc_files(args.toc)
     names = [n.removesuffix(".md").removesuffix(".ipynb") for n in names]
+    if not args.no_prose_check:
+        typed = prose_check([n for n in names if (ROOT / "book" / f"{Path(n).name}.md").exists()])
+        for message in typed:
+            print(f"  TYPED    {message}", flush=True)
+        if typed:
+            print(f"{len(typed)} numerals in prose are neither glued nor in "
+                  "tools/prose_numerals.json: glue them (or allow a fixed setting there)")
+            return 1
     out_dir = args.output.resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
 

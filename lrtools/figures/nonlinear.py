@@ -182,7 +182,7 @@ def plot_preconditioners(axes, S: Overlaps, phis: Sequence[str] = ("linear", "er
 
 
 def plot_figure4(task: FlipFlop, runs: Mapping[str, History], *, trial_seed: int = 123,
-                 population: History | None = None):
+                 population: History | None = None, test_task: FlipFlop | None = None):
     """Paper Figure 4a-c from :func:`~lrtools.studies.nonlinear.flip_flop_runs`.
 
     Top: a held-out trial after training (network and theory), the loss of the
@@ -190,12 +190,14 @@ def plot_figure4(task: FlipFlop, runs: Mapping[str, History], *, trial_seed: int
     ``G``, and the visible overlaps. Middle and bottom: histograms and normal QQ
     plots of the final vector entries. With ``population`` (the population limit
     of the same run, :func:`~lrtools.studies.population.population_figure_runs`)
-    its loss and visible overlaps are drawn dotted beside the Gaussian theory.
+    its loss and visible overlaps are drawn dotted beside the Gaussian theory. The
+    held-out trial is drawn from ``test_task`` (default ``task``), e.g. longer.
     """
     from ..plotting import PALETTE, SIM, THEORY, plot_loss, plot_overlaps
 
     sim, exact, direct = runs["network"], runs["exact"], runs["direct"]
-    x, y_star, mask = task.sample(np.random.default_rng(trial_seed))
+    trial = task if test_task is None else test_task
+    x, y_star, mask = trial.sample(np.random.default_rng(trial_seed))
     rank, n_in, n_out = shape_from_names(sim.names)
     net = LowRankRNN(sim.vectors[-1], rank=rank, n_in=n_in, n_out=n_out, phi="erf")
     y_net = net.run(x[:1], task.dt)[0, :, 0]
@@ -203,7 +205,7 @@ def plot_figure4(task: FlipFlop, runs: Mapping[str, History], *, trial_seed: int
     fig = plt.figure(figsize=(13, 9.5))
     top, mid, bot = fig.subfigures(3, 1, height_ratios=[1.15, 1, 1])
     ax = top.subplots(1, 3)
-    t = task.t
+    t = trial.t
     ax[0].plot(t, x[0, :, 0], color="0.6", lw=1, label="input")
     ax[0].plot(t, np.where(mask[0, :, 0] > 0, y_star[0, :, 0], np.nan), color="0.1", lw=1.2,
                label="target (in mask)")
@@ -440,7 +442,7 @@ def plot_tanh_study(tanh: Convergence, erf: Convergence, S0: Overlaps, eta: floa
 def figure4(fast: bool = False, progress: bool | None = None):
     """Paper Figure 4a-c (flip-flop, erf, N = 600)."""
     s = study.FlipFlopSettings.for_mode(fast)
-    return plot_figure4(s.task, study.flip_flop_runs(s, progress=progress))
+    return plot_figure4(s.task, study.flip_flop_runs(s, progress=progress), test_task=s.test_task)
 
 
 def figure8(fast: bool = False, progress: bool | None = None):

@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.stats import binomtest
 
 from .. import experiments, theory
 from .._checks import require_keys
@@ -34,12 +35,19 @@ from ..closure import (
     gaussianity,
     process_executor,
 )
-from ..fits import PowerLaw, fit_floor, fit_power_law, loglog_slope
 from ..history import History
 from ..network import LowRankRNN
 from ..overlaps import Overlaps, vector_names
 from ..tasks import FlipFlop, Task
 from . import Settings
+from .convergence_numbers import (
+    convergence_fits,
+    convergence_loss_numbers,
+    convergence_numbers,
+    departure_numbers,
+    erf_rows,
+    tanh_numbers,
+)
 
 __all__ = [
     "FlipFlopSettings",
@@ -54,6 +62,8 @@ __all__ = [
     "settings_numbers",
     "gain_errors",
     "figure4_numbers",
+    "init_plateau",
+    "ESCAPE_LOSS",
     "figure8_numbers",
     "figure8_table",
     "preconditioner_numbers",
@@ -66,9 +76,7 @@ __all__ = [
 ]
 
 
-# ---------------------------------------------------------------------------
-# Settings
-# ---------------------------------------------------------------------------
+# --- Settings ---
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -77,7 +85,7 @@ class FlipFlopSettings(Settings):
 
     Paper (Ger & Barak, 2026): ``N = 600``, ``dt = 0.025``, ``T = 20``, batch 10,
     ``eta = 5e-2``, 2000 epochs; large-step descent ``eta = 5e-1`` and Adam
-    ``lr = 5e-3`` (300 epochs each here).
+    ``lr = 5e-3``, 2000 epochs each; the balanced start; an 80 s test trial.
 
     Parameters
     ----------
@@ -91,10 +99,15 @@ class FlipFlopSettings(Settings):
         Epochs and rate of the small-step descent (Figure 4).
     seed : int
         Seed of the random unit-norm start and of the batches.
+    init : {"balanced", "random"}
+        The start: :meth:`LowRankRNN.balanced` (the paper's: ``sigma_zu ~ sigma_vm``,
+        ``sigma_mu ~ sigma_zv``) or plain :meth:`LowRankRNN.random`.
     large_eta, large_epochs : float, int
         Rate and epochs of the large-step descent (Figure 8).
     adam_lr, adam_epochs : float, int
         Rate and epochs of Adam (Figure 8).
+    test_t_max : float
+        Length of the held-out test trial of Figure 4a (the paper: 4 trial lengths).
     """
 
     N: int = 600
@@ -104,23 +117,33 @@ class FlipFlopSettings(Settings):
     eta: float = 5e-2
     seed: int = 0
     t_max: float = 20.0
+    init: str = "balanced"
     large_eta: float = 5e-1
-    large_epochs: int = 300
+    large_epochs: int = 2000
     adam_lr: float = 5e-3
-    adam_epochs: int = 300
+    adam_epochs: int = 2000
+    test_t_max: float = 80.0
+    _choices = {"init": ("balanced", "random")}
 
     @classmethod
     def fast(cls) -> FlipFlopSettings:
-        """``N = 300``, ``dt = 0.1``, batch 4, 1000 epochs (the CI version of the same code)."""
-        return cls(N=300, dt=0.1, batch_size=4, epochs=1000)
+        """``N = 300``, ``dt = 0.1``, batch 4, 1500 epochs, 300 for Figure 8 (the CI version)."""
+        return cls(N=300, dt=0.1, batch_size=4, epochs=1500, large_epochs=300, adam_epochs=300)
 
     @property
     def task(self) -> FlipFlop:
         """The flip-flop task."""
         return FlipFlop(dt=self.dt, t_max=self.t_max, batch_size=self.batch_size)
 
+    @property
+    def test_task(self) -> FlipFlop:
+        """The flip-flop of Figure 4a's held-out trial, ``test_t_max`` long."""
+        return FlipFlop(dt=self.dt, t_max=self.test_t_max, batch_size=1)
+
     def network(self) -> LowRankRNN:
-        """The random start: unit-norm Gaussian vectors, erf (seed ``seed``)."""
+        """The start (``init``): unit-norm Gaussian vectors, erf (seed ``seed``)."""
+        if self.init == "balanced":
+            return LowRankRNN.balanced(N=self.N, phi="erf", seed=self.seed)
         return LowRankRNN.random(N=self.N, rank=1, phi="erf", seed=self.seed)
 
 
@@ -188,9 +211,7 @@ class ConvergenceSettings(Settings):
         return Overlaps(np.eye(4), vector_names()).replace(**dict(self.start))
 
 
-# ---------------------------------------------------------------------------
-# Runs
-# ---------------------------------------------------------------------------
+# --- Runs ---
 
 
 def flip_flop_runs(settings: FlipFlopSettings | None = None, *,
@@ -330,9 +351,7 @@ def convergence_runs(settings: ConvergenceSettings | None = None, *,
         return run(pool)
 
 
-# ---------------------------------------------------------------------------
-# Key numbers: settings, gains, Figures 4, 8 and 11
-# ---------------------------------------------------------------------------
+# --- Key numbers: settings, gains, Figures 4, 8 and 11 ---
 
 
 def settings_numbers(flip_flop: FlipFlopSettings, convergence: ConvergenceSettings) -> dict:
@@ -392,13 +411,17 @@ def gain_errors(deltas: Sequence[float]) -> dict[str, float]:
             "erf_gain_error": np.max(np.abs(g_erf - ref_erf))}
 
 
+#: Loss below which the flip-flop counts as learned (the end of the plateau).
+ESCAPE_LOSS = 0.05
+
+
 def _escape(loss: np.ndarray, threshold: float) -> int:
     below = loss < threshold
     return int(np.argmax(below)) if np.any(below) else -1
 
 
 def figure4_numbers(runs: Mapping[str, History], *, tail: int = 50,
-                    threshold: float = 0.05) -> dict:
+                    threshold: float = ESCAPE_LOSS) -> dict:
     """Key numbers of Figure 4 from :func:`flip_flop_runs`.
 
     Parameters
@@ -440,6 +463,36 @@ def figure4_numbers(runs: Mapping[str, History], *, tail: int = 50,
         "fig4_ks_typical": noise["ks"], "fig4_mardia": g_end.mardia,
         "fig4_mardia_sd": noise["mardia"],
     }
+
+
+def init_plateau(settings: FlipFlopSettings, *, n_seeds: int = 6,
+                 threshold: float = ESCAPE_LOSS) -> dict[str, float]:
+    """Escape epochs of the overlap map from ``n_seeds`` balanced and random starts (same batches).
+
+    Returns the median escape epoch of each (``plateau_balanced``, ``plateau_random``;
+    loss below ``threshold``, ``epochs`` if never), ``plateau_earlier`` (seeds whose
+    balanced start escapes first), ``n_plateau``, ``plateau_p`` (two-sided sign test
+    over the seeds that differ) and ``plateau_verdict``.
+    """
+    s = settings
+    seeds = range(s.seed, s.seed + n_seeds)
+    out = {}
+    for init in ("balanced", "random"):
+        S0 = [s.replace(init=init, seed=k).network().overlaps() for k in seeds]
+        loss = theory.learn_many(S0, s.task, s.epochs, s.eta, "erf", seed=s.seed)["loss"]
+        esc = np.array([_escape(col, threshold) for col in loss.T], dtype=float)
+        out[init] = np.where(esc < 0, s.epochs, esc)
+    earlier = int(np.sum(out["balanced"] < out["random"]))
+    later = int(np.sum(out["balanced"] > out["random"]))
+    p = binomtest(earlier, earlier + later).pvalue if earlier + later else 1.0
+    verdict = ("neither start leaves the plateau systematically earlier at this number "
+               "of seeds" if p >= 0.05 else
+               f"the {'balanced' if earlier > later else 'random'} start leaves it "
+               "systematically earlier")
+    return {"plateau_balanced": float(np.median(out["balanced"])),
+            "plateau_random": float(np.median(out["random"])),
+            "plateau_earlier": earlier, "n_plateau": n_seeds, "plateau_p": float(p),
+            "plateau_verdict": verdict}
 
 
 def closure_summary(hist: History, task: Task, seed: int = 0, tail: float = 0.1,
@@ -562,189 +615,3 @@ def preconditioner_numbers(S: Overlaps) -> dict[str, int]:
         driven[phi] = (len(cols), int(moved[inv].sum()), len(inv))
     return {"G_active_linear": driven["linear"][0], "G_active_erf": driven["erf"][0],
             "G_inv_driven_erf": driven["erf"][1], "G_inv_erf": driven["erf"][2]}
-
-
-# ---------------------------------------------------------------------------
-# Key numbers: the convergence study
-# ---------------------------------------------------------------------------
-
-
-def convergence_fits(plain: Convergence, projected: Convergence
-                     ) -> tuple[dict[str, PowerLaw], dict[str, dict[str, float]]]:
-    """Power laws and floors of the overlap and loss errors, plain and projected descent.
-
-    Parameters
-    ----------
-    plain, projected : Convergence
-        :func:`lrtools.closure.convergence_study` without and with the projection.
-
-    Returns
-    -------
-    fits : dict
-        :func:`lrtools.fits.fit_power_law` of the overlap errors (``plain``,
-        ``proj``) and of the final loss differences (``plain_loss``, ``proj_loss``).
-    floors : dict
-        :func:`lrtools.fits.fit_floor` of the overlap errors (``plain``, ``proj``).
-    """
-    fits, floors = {}, {}
-    for tag, c in (("plain", plain), ("proj", projected)):
-        fits[tag] = fit_power_law(c.Ns, c.overlap_error)
-        fits[tag + "_loss"] = fit_power_law(c.Ns, c.loss_error)
-        floors[tag] = fit_floor(c.Ns, c.overlap_error)
-    return fits, floors
-
-
-def convergence_numbers(plain: Convergence, projected: Convergence,
-                        fits: Mapping[str, PowerLaw], floors: Mapping[str, Mapping]) -> dict:
-    """Key numbers of the convergence study from :func:`convergence_fits`.
-
-    Parameters
-    ----------
-    plain, projected : Convergence
-        :func:`lrtools.closure.convergence_study` without and with the projection.
-    fits, floors : mapping
-        :func:`convergence_fits` of the two.
-
-    Returns
-    -------
-    dict
-        For ``tag`` in ``plain``, ``proj``: ``slope_<tag>`` with its interval
-        ``slope_<tag>_lo/_hi``, the same for the loss (``slope_<tag>_loss...``),
-        the floor ``floor_<tag>`` with ``floor_<tag>_lo/_hi``, the mean overlap error
-        at the largest and smallest ``N`` (``err_<tag>_Nmax``, ``err_<tag>_Nmin``);
-        and ``crossover_plain``, the size at which the sampling term of plain
-        descent falls below its floor (``1e9`` when there is no floor).
-    """
-    require_keys(fits, ("plain", "plain_loss", "proj", "proj_loss"), "fits")
-    require_keys(floors, ("plain", "proj"), "floors")
-    out = {}
-    for tag, c in (("plain", plain), ("proj", projected)):
-        f, fl, floor = fits[tag], fits[tag + "_loss"], floors[tag]
-        out.update({f"slope_{tag}": f.slope, f"slope_{tag}_lo": f.ci[0], f"slope_{tag}_hi": f.ci[1],
-                    f"slope_{tag}_loss": fl.slope, f"slope_{tag}_loss_lo": fl.ci[0],
-                    f"slope_{tag}_loss_hi": fl.ci[1],
-                    f"floor_{tag}": floor["b"], f"floor_{tag}_lo": floor["b_ci"][0],
-                    f"floor_{tag}_hi": floor["b_ci"][1],
-                    f"err_{tag}_Nmax": np.mean(c.overlap_error[-1]),
-                    f"err_{tag}_Nmin": np.mean(c.overlap_error[0])})
-    out["crossover_plain"] = min(floors["plain"]["crossover_N"], 1e9)  # inf without a floor
-    return out
-
-
-def convergence_loss_numbers(conv: Convergence) -> dict:
-    """The theory loss at the start and the end of the convergence study.
-
-    Parameters
-    ----------
-    conv : Convergence
-        :func:`lrtools.closure.convergence_study`.
-
-    Returns
-    -------
-    dict
-        ``conv_loss_start`` and ``conv_loss_end``: the theory's first and last loss,
-        means over seeds.
-    """
-    return {"conv_loss_start": conv.theory_loss[:, 0].mean(),
-            "conv_loss_end": conv.theory_loss[:, -1].mean()}
-
-
-def departure_numbers(conv: Convergence) -> dict:
-    """Key numbers of the departure from the Gaussian family (plain descent).
-
-    Parameters
-    ----------
-    conv : Convergence
-        :func:`lrtools.closure.convergence_study` (plain descent).
-
-    Returns
-    -------
-    dict
-        ``departure_u_final`` and ``departure_u_initial`` (mean fraction of the
-        update of ``u`` outside the span); for the closure defect of the trained
-        networks (``closure_trained``) and of Gaussian vectors with the same
-        overlaps (``closure_gauss``): the mean over all sizes and seeds, its
-        standard deviation (``_sd``), the fraction of negative runs
-        (``_negative``) and the power-law slope of its magnitude with interval
-        (``_slope``, ``_slope_lo``, ``_slope_hi``); ``mardia_final_max``, the
-        largest seed-averaged |Mardia excess| after training in units of its
-        Gaussian sampling spread ``sqrt(8 k (k + 2) / N)``.
-    """
-    c, Ns = conv, conv.Ns
-    k = c.departure.shape[-1]
-    gauss_fit = fit_power_law(Ns, np.abs(c.closure[:, :, 1]))
-    trained_fit = fit_power_law(Ns, np.abs(c.closure[:, :, 0]))
-    return {
-        "departure_u_final": c.departure[:, :, 1, 1].mean(),
-        "departure_u_initial": c.departure[:, :, 0, 1].mean(),
-        "closure_trained": c.closure[:, :, 0].mean(),
-        "closure_trained_sd": c.closure[:, :, 0].std(),
-        "closure_trained_negative": np.mean(c.closure[:, :, 0] < 0),
-        "closure_gauss_negative": np.mean(c.closure[:, :, 1] < 0),
-        "closure_gauss": c.closure[:, :, 1].mean(), "closure_gauss_sd": c.closure[:, :, 1].std(),
-        "closure_gauss_slope": gauss_fit.slope, "closure_gauss_slope_lo": gauss_fit.ci[0],
-        "closure_gauss_slope_hi": gauss_fit.ci[1], "closure_trained_slope": trained_fit.slope,
-        "closure_trained_slope_lo": trained_fit.ci[0],
-        "closure_trained_slope_hi": trained_fit.ci[1],
-        "mardia_final_max": np.max(np.abs(c.mardia[:, :, 1].mean(axis=1))
-                                   / np.sqrt(8 * k * (k + 2) / Ns)),
-    }
-
-
-def erf_rows(tanh: Convergence, erf: Convergence) -> list[int]:
-    """The rows of the erf study at the sizes of the tanh study.
-
-    Parameters
-    ----------
-    tanh, erf : Convergence
-        The tanh and erf studies (plain descent).
-
-    Returns
-    -------
-    list of int
-        For every tanh size, its index in ``erf.Ns``.
-
-    Raises
-    ------
-    ValueError
-        If a tanh size is not among the erf sizes, or the tanh study has more seeds.
-    """
-    known = [int(n) for n in erf.Ns]
-    missing = [int(n) for n in tanh.Ns if int(n) not in known]
-    if missing:
-        raise ValueError(f"tanh sizes {missing} are not among the erf sizes {known}")
-    if len(tanh.seeds) > len(erf.seeds):
-        raise ValueError(f"the tanh study has {len(tanh.seeds)} seeds, "
-                         f"the erf one only {len(erf.seeds)}")
-    return [known.index(int(n)) for n in tanh.Ns]
-
-
-def tanh_numbers(tanh: Convergence, erf: Convergence) -> dict:
-    """Key numbers of the tanh comparison.
-
-    Parameters
-    ----------
-    tanh, erf : Convergence
-        The tanh and erf studies (plain descent); every tanh size must be among the
-        erf sizes (:func:`erf_rows`).
-
-    Returns
-    -------
-    dict
-        Mean largest overlap error at the smallest and largest tanh size for tanh
-        (``tanh_err_small``, ``tanh_err_large``) and erf at the same sizes and
-        seeds (``erf_err_small``, ``erf_err_large``), the sizes ``tanh_N_small``,
-        ``tanh_N_large``, the log-log slopes between the two sizes
-        (``tanh_slope``, ``erf_slope``) and the theory's final tanh loss
-        ``tanh_loss_final``.
-    """
-    rows = erf_rows(tanh, erf)
-    erf_same = erf.overlap_error[rows, :len(tanh.seeds)]
-    sizes = [tanh.Ns[0], tanh.Ns[-1]]
-    t_err = [tanh.overlap_error[0].mean(), tanh.overlap_error[-1].mean()]
-    e_err = [erf_same[0].mean(), erf_same[-1].mean()]
-    return {"tanh_err_small": t_err[0], "tanh_err_large": t_err[1],
-            "erf_err_small": e_err[0], "erf_err_large": e_err[1],
-            "tanh_N_small": tanh.Ns[0], "tanh_N_large": tanh.Ns[-1],
-            "tanh_slope": loglog_slope(sizes, t_err), "erf_slope": loglog_slope(sizes, e_err),
-            "tanh_loss_final": tanh.theory_loss[0, -1]}

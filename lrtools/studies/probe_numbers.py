@@ -135,8 +135,9 @@ def family_numbers(start: Mapping, trained: Mapping, *, theta1_loss) -> dict[str
         family ``rho_speed_mu`` (speed with ``sigma_mu``), ``rho_epochs_uu``,
         ``rho_epochs_mu``, ``rho_epochs_vv``, ``rho_epochs_zv`` (epochs with each
         overlap); ``rho_trained_early`` and ``rho_trained_late`` (trained family's
-        rank curve at a criterion of 1e-2 and of the last fraction of the initial
-        loss) and ``rho_start_best`` (largest ``|rho|`` of the random-start curve).
+        rank curve at the criterion nearest 1e-2 of the initial loss,
+        ``frac_trained_early``, and at the last fraction) and ``rho_start_best``
+        (largest ``|rho|`` of the random-start curve).
     """
     e_start, e_trained = start["epochs"], trained["epochs"]
     members = start["members"]
@@ -164,6 +165,7 @@ def family_numbers(start: Mapping, trained: Mapping, *, theta1_loss) -> dict[str
         rho_epochs_vv=_rank(o["vv"], e_start),
         rho_epochs_zv=_rank(o["zv"], e_start),
         rho_trained_early=trained["rho_curve"][np.argmin(np.abs(fractions - 1e-2))],
+        frac_trained_early=fractions[np.argmin(np.abs(fractions - 1e-2))],
         rho_trained_late=trained["rho_curve"][-1],
         rho_start_best=np.nanmax(np.abs(start["rho_curve"])),
     )

@@ -116,3 +116,18 @@ def test_divergence_is_detected_not_returned(filter_task):
         lrtools.train(net, filter_task, epochs=200, eta=2.0)
     with pytest.raises(DivergenceError, match=r"eta=2.*reduce it"):
         theory.learn(net.overlaps(), filter_task, epochs=200, eta=2.0)
+
+
+def test_balanced_start_is_balanced_and_seeded():
+    """The paper's balanced start: sigma_zu ~ sigma_vm and sigma_mu ~ sigma_zv, same signs."""
+    net = LowRankRNN.balanced(300, phi="erf", seed=4)
+    S = net.overlaps()
+    for a, b in (("zu", "vm"), ("mu", "zv")):
+        assert abs(S[a] - S[b]) < 1e-3 and S[a] * S[b] > 0
+    assert np.allclose([S[k] for k in ("mm", "uu", "vv", "zz")], 1.0, rtol=0, atol=1e-13)
+    assert net.phi == "erf" and net.rank == 1
+    assert np.array_equal(LowRankRNN.balanced(300, phi="erf", seed=4).X, net.X)
+    with pytest.raises(RuntimeError, match="no balanced start"):
+        LowRankRNN.balanced(300, seed=0, tol=1e-9, max_draws=512)
+    with pytest.raises(ValueError, match="tol must be positive"):
+        LowRankRNN.balanced(300, tol=0.0)

@@ -63,7 +63,7 @@ def test_chapter_settings_and_their_numbers():
     assert big.Ns[-1] == 8000 and len(big.seeds) == 8
     assert study.ConvergenceSettings.for_mode(False) == study.ConvergenceSettings.paper()
     num = study.settings_numbers(study.FlipFlopSettings.for_mode(True), cs)
-    assert (num["N"], num["batch"], num["epochs"], num["conv_batch"]) == (300, 4, 1000, 4)
+    assert (num["N"], num["batch"], num["epochs"], num["conv_batch"]) == (300, 4, 1500, 4)
     assert (num["conv_N_min"], num["conv_N_max"], num["conv_n_seeds"]) == (250, 1000, 3)
     assert num["conv_time"] == pytest.approx(5.0, rel=1e-15)  # 0.1 * 50: one rounding
     S0 = cs.start_overlaps()
@@ -78,13 +78,21 @@ def test_chapter_settings_and_their_numbers():
         cs.eta = 1.0
 
 
-def test_paper_and_fast_settings_are_the_former_values():
+def test_paper_and_fast_settings_are_the_papers_and_ci_values():
     s, f = study.FlipFlopSettings.paper(), study.FlipFlopSettings.fast()
     assert (s.N, s.dt, s.batch_size, s.epochs) == (600, 0.025, 10, 2000)
-    assert (f.N, f.dt, f.batch_size, f.epochs) == (300, 0.1, 4, 1000)
+    assert (f.N, f.dt, f.batch_size, f.epochs) == (300, 0.1, 4, 1500)
+    # the paper's Figure 8 runs 2000 epochs of each optimizer and tests on an 80 s trial
+    assert (s.large_epochs, s.adam_epochs, s.test_t_max, s.init) == (2000, 2000, 80.0, "balanced")
+    assert (f.large_epochs, f.adam_epochs, f.init) == (300, 300, "balanced")
+    assert s.test_task.t_max == 80.0 and s.test_task.batch_size == 1
     for x in (s, f):
-        assert (x.eta, x.seed, x.large_eta, x.large_epochs, x.adam_lr, x.adam_epochs) == (
-            5e-2, 0, 5e-1, 300, 5e-3, 300)
+        assert (x.eta, x.seed, x.large_eta, x.adam_lr) == (5e-2, 0, 5e-1, 5e-3)
+    S = s.network().overlaps()
+    assert abs(S["zu"] - S["vm"]) < 1e-3 and abs(S["mu"] - S["zv"]) < 1e-3
+    assert not np.allclose(s.replace(init="random").network().overlaps().matrix, S.matrix)
+    with pytest.raises(ValueError, match="init must be one of"):
+        s.replace(init="orthogonal")
     c = study.ConvergenceSettings.paper()
     assert c.Ns == (250, 500, 1000, 2000, 4000) and c.seeds == tuple(range(5))
     assert (c.tanh_Ns, c.tanh_seeds) == ((500, 2000), (0, 1, 2))
@@ -291,3 +299,12 @@ def test_cached_convergence_key_ignores_the_executor():
     assert key(S0, task, [20, 30], [0], 2, 0.2, executor=object()) == base
     assert key(S0, task, [20, 30], [0], 2, 0.2, projected=True) != base
     assert key(S0, task, [20, 30], [0], 2, 0.2, "tanh") != base
+
+
+def test_init_plateau_small():
+    """Escape epochs of the overlap map from balanced and random starts, with a sign test."""
+    s = study.FlipFlopSettings(N=100, dt=0.2, batch_size=2, epochs=30)
+    got = study.init_plateau(s, n_seeds=3)
+    assert got["n_plateau"] == 3 and 0 <= got["plateau_earlier"] <= 3
+    assert 0 <= got["plateau_balanced"] <= 30 and 0 <= got["plateau_random"] <= 30
+    assert 0 < got["plateau_p"] <= 1 and "start" in got["plateau_verdict"]
