@@ -110,3 +110,67 @@ def test_navigation_reaches_every_chapter(browser, site_url):
                for link in links if link.startswith(site_url)}
     missing = [doc for doc in PAGES[1:] if doc not in reached]
     assert not missing, f"not linked from the landing page's navigation: {missing}"
+
+
+@pytest.mark.parametrize("doc", PAGES)
+def test_every_figure_is_numbered_captioned_and_described(doc, browser, site_url):
+    """Every figure a cell draws sits in a numbered figure with a caption and alt text."""
+    page, _ = open_page(browser, f"{site_url}/{doc}.html")
+    try:
+        bare = page.evaluate(
+            "Array.from(document.querySelectorAll('.cell_output img')).filter(i => {"
+            "  const f = i.closest('figure');"
+            "  const c = f && f.querySelector('figcaption');"
+            "  return !c || c.innerText.trim().length < 20 || !(i.alt || '').trim();"
+            "}).map(i => i.src.split('/').pop())")
+        assert not bare, f"{doc}: figures without caption or alt text: {bare}"
+        unnumbered = page.evaluate(
+            "Array.from(document.querySelectorAll('figure figcaption')).filter("
+            "c => !c.querySelector('.caption-number')).length")
+        assert unnumbered == 0, f"{doc}: {unnumbered} captions without a figure number"
+    finally:
+        page.close()
+
+
+def test_internal_links_resolve(browser, site_url):
+    """Every link between pages of the book leads to a page that exists, and to its anchor."""
+    page = browser.new_page()
+    broken = []
+    try:
+        targets = set()
+        for doc in PAGES:
+            page.goto(f"{site_url}/{doc}.html", wait_until="load")
+            for href in page.evaluate("Array.from(document.querySelectorAll('a[href]'))"
+                                      ".map(a => a.href)"):
+                if href.startswith(site_url) and "/_" not in href.split(site_url, 1)[1]:
+                    targets.add((doc, href))
+        ids = {}
+        for doc, href in sorted(targets):
+            url, _, anchor = href.partition("#")
+            if url not in ids:
+                response = page.goto(url, wait_until="load")
+                ok = response is not None and response.status == 200
+                ids[url] = set(page.evaluate(
+                    "Array.from(document.querySelectorAll('[id]')).map(e => e.id)")) if ok else None
+            if ids[url] is None or (anchor and anchor not in ids[url]):
+                broken.append(f"{doc} -> {href}")
+    finally:
+        page.close()
+    assert not broken, f"{len(broken)} broken internal links: {broken[:10]}"
+    assert len(targets) > 50, f"only {len(targets)} internal links found"
+
+
+def test_search_finds_overlap(browser, site_url):
+    """The site's search page (Sphinx's index) finds the word every chapter is about."""
+    page = browser.new_page()
+    try:
+        page.goto(f"{site_url}/search.html?q=overlap", wait_until="load")
+        page.wait_for_function(
+            "() => document.querySelectorAll('#search-results li, ul.search li').length > 0",
+            timeout=30_000)
+        hits = page.evaluate(
+            "Array.from(document.querySelectorAll('#search-results li, ul.search li'))"
+            ".map(li => li.innerText)")
+    finally:
+        page.close()
+    assert len(hits) >= 5, f"search for 'overlap' found only {hits}"
