@@ -141,9 +141,10 @@ def constraints(session: nox.Session) -> None:
     """Rewrite ``constraints.txt``: the newest versions the ranges of pyproject.toml allow.
 
     Installs lrtools with every extra into a fresh environment, without
-    constraints, and writes its ``pip freeze`` (lrtools itself and pip left out,
-    local version labels such as ``+cpu`` dropped so the pins hold for every
-    build of a package). Review the diff, then run ``nox -s tests book``.
+    constraints, and writes its ``pip freeze`` (lrtools itself, pip and the CUDA
+    runtime wheels of torch left out, local version labels such as ``+cpu``
+    dropped, so that the pins hold for every build of a package). Review the
+    diff, then run ``nox -s tests book``.
     """
     import re
     from pathlib import Path
@@ -151,9 +152,10 @@ def constraints(session: nox.Session) -> None:
     session.install("torch")
     session.install("-e", ".[test,book,cluster,gpu,site]")
     frozen = session.run("python", "-m", "pip", "freeze", "--exclude-editable", silent=True)
+    # the CUDA runtime wheels of a GPU build of torch are left to torch itself
+    skip = ("pip==", "lrtools", "nvidia-", "nvidia_", "cuda-", "cuda_", "triton==")
     pins = sorted({re.sub(r"\+\S*$", "", line.strip()) for line in frozen.splitlines()
-                   if "==" in line and not line.startswith(("pip==", "lrtools"))},
-                  key=str.lower)
+                   if "==" in line and not line.lower().startswith(skip)}, key=str.lower)
     path = Path(CONSTRAINTS)
     header = [line for line in path.read_text(encoding="utf-8").splitlines()
               if line.startswith("#")] if path.exists() else []
