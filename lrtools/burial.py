@@ -41,6 +41,8 @@ __all__ = [
     "pool_runs",
     "lifetime_fit",
     "weight_decay_erasure",
+    "crossover_lifetime",
+    "decay_noise_lifetimes",
 ]
 
 _NAMES = vector_names()  # ("m", "u", "v", "z"): rank 1, one input, one readout
@@ -384,3 +386,145 @@ def weight_decay_erasure(
         out["fitted_rate"].append(fitted)
     return {"weight_decay": np.asarray(weight_decays, dtype=float),
             **{k: np.array(v) for k, v in out.items()}}
+
+
+def crossover_lifetime(t0: np.ndarray, kappa: np.ndarray) -> np.ndarray:
+    r"""Lifetime of the record under noise and decay: ``ln(1 + 2 kappa t0) / (2 kappa)``.
+
+    With the mean difference decaying as ``D_0 e^{-kappa t}`` and the spread of an
+    Ornstein-Uhlenbeck process, ``v(t) = (D / 2 kappa)(1 - e^{-2 kappa t})``,
+    ``d' = 1`` is reached at this time (``t0 = D_0^2 / D``, the lifetime without
+    decay; ``kappa -> 0`` gives ``t0``). For ``kappa t0 >> 1`` it is
+    ``ln(2 kappa t0) / (2 kappa)``: set by the decay, with the noise and ``N``
+    only in a logarithm.
+
+    Parameters
+    ----------
+    t0 : numpy.ndarray
+        Lifetime without decay (epochs).
+    kappa : numpy.ndarray
+        Decay rate of the record per epoch (``-2 ln(1 - eta w)`` for weight decay ``w``).
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    t0, kappa = np.asarray(t0, dtype=float), np.asarray(kappa, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(kappa > 0, np.log1p(2 * kappa * t0) / (2 * np.where(kappa > 0, kappa, 1)),
+                        t0)
+
+
+def _dprime(proj: np.ndarray) -> np.ndarray:
+    """``d'`` along the record of ``proj (n_rec, 2, n_rep)``: mean difference over pooled sd."""
+    diff = proj[:, 1].mean(axis=-1) - proj[:, 0].mean(axis=-1)
+    sd = np.sqrt(0.5 * (proj[:, 0].var(axis=-1, ddof=1) + proj[:, 1].var(axis=-1, ddof=1)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(sd > 0, np.abs(diff) / sd, np.inf)
+
+
+def _fitted_lifetime(proj: np.ndarray, epoch: np.ndarray) -> tuple[float, float, float]:
+    """``(t*, kappa_fit, D_fit)`` from ``proj (n_rec, 2, n_rep)``: fitted mean decay and spread.
+
+    The mean difference is fitted as ``m_0 e^{-kappa t}`` (least squares on its
+    logarithm, weighted by ``m^2``, points where it exceeds twice its standard
+    error), the pooled within-group variance as ``D (1 - e^{-2 kappa t}) /
+    (2 kappa)`` (``D`` by least squares), and ``d' = 1`` is solved in closed form.
+    """
+    n_rep = proj.shape[-1]
+    m = proj[:, 1].mean(axis=-1) - proj[:, 0].mean(axis=-1)
+    v = 0.5 * (proj[:, 0].var(axis=-1, ddof=1) + proj[:, 1].var(axis=-1, ddof=1))
+    m = m * np.sign(m[0])
+    ok = m > 2 * np.sqrt(2 * v / n_rep)
+    ok[0] = True
+    t, y, wt = epoch[ok], np.log(m[ok]), m[ok] ** 2
+    A = np.stack([np.ones_like(t), -t], axis=1) * np.sqrt(wt)[:, None]
+    (log_m0, kappa), *_ = np.linalg.lstsq(A, y * np.sqrt(wt), rcond=None)
+    kappa = max(float(kappa), 1e-12)
+    shape = -np.expm1(-2 * kappa * epoch) / (2 * kappa)
+    D = float(v @ shape / (shape @ shape))
+    t_star = float(crossover_lifetime(np.exp(2 * log_m0) / D, kappa))
+    return t_star, kappa, D
+
+
+def decay_noise_lifetimes(
+    S_a: np.ndarray,
+    S_b: np.ndarray,
+    weight_decays: Sequence[float],
+    *,
+    std: float = 4e-3,
+    N: int = 500,
+    n_rep: int = 64,
+    task: Task | None = None,
+    eta: float = 5e-3,
+    horizon: float = 3.0,
+    n_boot: int = 100,
+    seed: int = 0,
+) -> dict[str, np.ndarray]:
+    r"""Lifetime of the record under synaptic noise ``std`` and weight decay (or turnover) ``w``.
+
+    For each ``w`` (``0`` included by the caller for the pure-noise lifetime),
+    ``n_rep`` individuals per history keep learning the task with noise and decay
+    (:func:`lrtools.theory.learn_many`); the record is read along the initial
+    invisible difference, ``d'`` is recorded every epoch and the lifetime is its
+    ``d' = 1`` crossing of the fitted mean decay and spread (:func:`_fitted_lifetime`;
+    bootstrap over individuals). Each run lasts ``horizon``
+    times the predicted lifetime :func:`crossover_lifetime` (with ``t0`` from
+    :func:`diffusion_rate`).
+
+    Parameters
+    ----------
+    S_a, S_b : numpy.ndarray, shape (4, 4)
+        End states of the two histories.
+    weight_decays : sequence of float
+        Weight decays ``w``.
+    std, N, n_rep, task, eta, horizon, n_boot, seed
+        Noise per entry and epoch, neurons, individuals per history, task (default
+        the filter ``c = 0.2``), rate, run length, bootstrap samples, seed.
+
+    Returns
+    -------
+    dict
+        ``weight_decay (n_w,)``; ``kappa (n_w,)``: ``-2 ln(1 - eta w)``;
+        ``t_star (n_w,)``, ``t_low``, ``t_high`` (95 % bootstrap interval);
+        ``kappa_fit``, ``D_fit``: the fitted decay rate of the mean difference and
+        diffusion rate of the spread;
+        ``t0_pred``: ``D_0^2`` over the predicted diffusion rate; ``epoch``,
+        ``dprime``: the ``d'`` curves (``(n_w, n_rec)``, padded with ``nan``).
+    """
+    task = task or ExponentialFilter(c=0.2)
+    S_a, S_b = np.asarray(S_a, dtype=float), np.asarray(S_b, dtype=float)
+    d = invisible_values(S_b) - invisible_values(S_a)
+    D0 = float(np.linalg.norm(d))
+    e = d / D0
+    t0 = D0**2 / diffusion_rate(0.5 * (S_a + S_b), e, std, N)
+    rng = np.random.default_rng([seed, 1])
+    rows = []
+    for i, w in enumerate(weight_decays):
+        kappa = float(-2.0 * np.log1p(-eta * w))
+        epochs = max(int(np.ceil(horizon * crossover_lifetime(t0, kappa))), 10)
+        S = np.concatenate([np.repeat(S_a[None], n_rep, 0), np.repeat(S_b[None], n_rep, 0)])
+        r = theory.learn_many(S, task, epochs, eta, weight_noise=std, N=N, weight_decay=float(w),
+                              noise_seed=[seed, i, N], record_every=1)
+        proj = (invisible_values(r["overlaps"]) @ e).reshape(-1, 2, n_rep)
+        ep = r["epoch"].astype(float)
+        t_star, k_fit, D_fit = _fitted_lifetime(proj, ep)
+        boot = []
+        for _ in range(n_boot):
+            idx = rng.integers(0, n_rep, size=(2, n_rep))
+            pb = np.stack([proj[:, 0, idx[0]], proj[:, 1, idx[1]]], axis=1)
+            boot.append(_fitted_lifetime(pb, ep)[0])
+        lo, hi = np.quantile(boot, [0.025, 0.975])
+        rows.append({"kappa": kappa, "t_star": t_star, "t_low": lo, "t_high": hi,
+                     "kappa_fit": k_fit, "D_fit": D_fit, "epoch": ep, "dprime": _dprime(proj)})
+    n_rec = max(len(x["epoch"]) for x in rows)
+
+    def pad(a):
+        return np.r_[a, np.full(n_rec - len(a), np.nan)]
+
+    return {"weight_decay": np.asarray(weight_decays, dtype=float),
+            **{k: np.array([x[k] for x in rows]) for k in ("kappa", "t_star", "t_low", "t_high",
+                                                        "kappa_fit", "D_fit")},
+            "epoch": np.array([pad(x["epoch"]) for x in rows]),
+            "dprime": np.array([pad(x["dprime"]) for x in rows]),
+            "t0_pred": np.array(t0), "std": np.array(std), "N": np.array(N)}

@@ -60,9 +60,11 @@ __all__ = [
     "family_study",
     "family_runs",
     "family_effects",
+    "readout_pattern_variance",
     "noise_check",
     "synaptic_totals",
     "behaviour_features",
+    "cohort_start",
     "reversal_cohort",
     "final_loss",
     "cohort_runs",
@@ -134,7 +136,9 @@ def family_study(
         :func:`lrtools.equivalence.epochs_to_criterion` with ``interpolate``);
         ``noise (n,)`` and ``noise_random (n,)``: long-time output variance under
         activity noise ``noise_std`` (formula) in the trained family and in the
-        family of the random start; ``base``, ``start`` ``(4, 4)``;
+        family of the random start; ``pattern (n,)``, ``pattern_random (n,)``: the
+        same under noise along the readout pattern
+        (:func:`readout_pattern_variance`); ``base``, ``start`` ``(4, 4)``;
         ``criteria``.
     """
     task = ExponentialFilter(c=c, dt=dt, t_max=t_max)
@@ -154,9 +158,28 @@ def family_study(
     random_family = equivalence.sample_equivalent(start, n_family, seed=[seed, 2])
     var_r = [noise_response.stationary_noise_variance(S, N=N, dt=dt, noise_std=noise_std)
              for S in random_family]
+    random_members = np.array([S.matrix for S in random_family])
     return {"members": members, "loss": loss, "speed": speed, "time": times,
-            "noise": np.array(var), "noise_random": np.array(var_r), "base": base.matrix,
+            "noise": np.array(var), "noise_random": np.array(var_r),
+            "pattern": readout_pattern_variance(members, dt=dt, noise_std=noise_std),
+            "pattern_random": readout_pattern_variance(random_members, dt=dt,
+                                                       noise_std=noise_std),
+            "base": base.matrix,
             "start": start.matrix, "criteria": np.asarray(criteria, dtype=float)}
+
+
+def readout_pattern_variance(S: np.ndarray, *, dt: float, noise_std: float) -> np.ndarray:
+    """Stationary output variance under noise along the readout pattern ``p = z / sigma_zz^(1/2)``.
+
+    :func:`lrtools.connectome.pattern_noise_variance` with ``sigma_zp =
+    sigma_zz^(1/2)`` and ``sigma_vp = sigma_zv / sigma_zz^(1/2)`` (``|p|^2 = N``: the
+    stimulation power of independent noise ``noise_std`` per neuron).
+    """
+    from .connectome import pattern_noise_variance
+
+    S = np.asarray(S, dtype=float)
+    root = np.sqrt(S[..., 3, 3])
+    return pattern_noise_variance(S, root, S[..., 3, 2] / root, dt=dt, noise_std=noise_std)
 
 
 def _family_job(seed: int, kw: dict) -> dict[str, np.ndarray]:
@@ -204,7 +227,9 @@ def family_effects(data: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         over fastest-predicted quartile (:func:`lrtools.fits.quartile_ratio` by
         speed); ``spread_ratio``: the same for the measured quartiles;
         ``rho_early``, ``rho_late``: Spearman correlation of predicted speed and
-        time to the first and the last criterion; ``noise_ratio``,
+        time to the first and the last criterion; ``pattern_ratio``,
+        ``pattern_ratio_random``: quartile ratio of the variance under readout-pattern
+        stimulation (trained, random family); ``noise_ratio``,
         ``noise_ratio_random``: quartile ratio of the noise variance in the
         trained and the random family; ``rho_noise_time``: Spearman correlation
         of noise variance and time to the first criterion.
@@ -213,7 +238,8 @@ def family_effects(data: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
 
     out: dict[str, list] = {k: [] for k in ("speed_ratio", "spread_ratio", "rho_early",
                                             "rho_late", "noise_ratio", "noise_ratio_random",
-                                            "rho_noise_time")}
+                                            "rho_noise_time", "pattern_ratio",
+                                            "pattern_ratio_random")}
     for b in range(len(data["speed"])):
         speed, t_early, t_late = data["speed"][b], data["time"][b, 0], data["time"][b, -1]
         out["speed_ratio"].append(quartile_ratio(t_early, by=-speed))
@@ -223,6 +249,8 @@ def family_effects(data: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         out["noise_ratio"].append(quartile_ratio(data["noise"][b]))
         out["noise_ratio_random"].append(quartile_ratio(data["noise_random"][b]))
         out["rho_noise_time"].append(spearmanr(data["noise"][b], t_early).statistic)
+        out["pattern_ratio"].append(quartile_ratio(data["pattern"][b]))
+        out["pattern_ratio_random"].append(quartile_ratio(data["pattern_random"][b]))
     return {k: np.array(v, dtype=float) for k, v in out.items()}
 
 
@@ -346,6 +374,23 @@ def final_loss(S: np.ndarray, task: Task) -> np.ndarray:
                                       "linear")[0]
 
 
+def cohort_start(seed: int, *, population: str = "uniform", n: int = 40,
+                 N: int = 500) -> np.ndarray:
+    """Starting overlaps ``(n, 4, 4)`` of a cohort of :func:`reversal_cohort`.
+
+    ``"uniform"``: :meth:`LowRankRNN.random` networks of ``N`` neurons;
+    ``"diverse"``: :func:`lrtools.memory.random_overlaps`.
+    """
+    if population == "uniform":
+        return np.array([LowRankRNN.random(N, 1, "linear", seed=np.random.default_rng([seed, i]))
+                         .overlaps().matrix for i in range(n)])
+    if population == "diverse":
+        from .memory import random_overlaps
+
+        return random_overlaps(n, [seed, 7])
+    raise ValueError(f"population must be 'uniform' or 'diverse', got {population!r}")
+
+
 def reversal_cohort(
     seed: int,
     *,
@@ -386,15 +431,7 @@ def reversal_cohort(
         ``loss_direct``, ``loss_reversal``: final losses ``(n,)``; ``loss_B``: loss
         at the end of the reversal phase ``(n,)``.
     """
-    if population == "uniform":
-        start = np.array([LowRankRNN.random(N, 1, "linear", seed=np.random.default_rng([seed, i]))
-                          .overlaps().matrix for i in range(n)])
-    elif population == "diverse":
-        from .memory import random_overlaps
-
-        start = random_overlaps(n, [seed, 7])
-    else:
-        raise ValueError(f"population must be 'uniform' or 'diverse', got {population!r}")
+    start = cohort_start(seed, population=population, n=n, N=N)
     A = SignedFilter(c=c, dt=dt, t_max=t_max)
     B = SignedFilter(c=c, dt=dt, t_max=t_max, sign=-1.0)
     after_A = theory.learn_many(start, A, epochs[0], eta)["final"]
@@ -467,9 +504,10 @@ def reversal_step_scan(
     Returns
     -------
     dict
-        ``eta (n,)``, ``record (n, 3)``, ``record_negative (n, 3)``.
+        ``eta (n,)``, ``record (n, 3)``, ``record_negative (n, 3)``;
+        ``records (n, n_animals, 3)``: every animal's relative change.
     """
-    out: dict[str, list] = {"record": [], "record_negative": []}
+    out: dict[str, list] = {"record": [], "record_negative": [], "records": []}
     for eta in etas:
         scaled = tuple(int(round(e * eta_ref / eta)) for e in epochs)
         data = reversal_cohort(seed, eta=float(eta), epochs=scaled, **kw)
@@ -477,6 +515,7 @@ def reversal_step_scan(
         rel = (Tr - Td) / Td
         out["record"].append(rel.mean(axis=0))
         out["record_negative"].append((rel < 0).mean(axis=0))
+        out["records"].append(rel)
     return {"eta": np.asarray(etas, dtype=float), **{k: np.array(v) for k, v in out.items()}}
 
 
@@ -690,7 +729,10 @@ def _balance_job(rule: PlasticityRule, N: int, seed: int, learning_time: float,
                      weight_noise=rule.weight_noise, progress=False)
         X1, final_loss_ = net.X, float(hist.loss[-1])
     b = neuron_balance(X0, X1)
-    return {"slope": b.slope, "correlation": b.correlation, "violation": b.violation,
+    from .connectome import rate_free_relation
+
+    return {"rate_free_residual": float(rate_free_relation(X0, X1)["residual"]),
+            "slope": b.slope, "correlation": b.correlation, "violation": b.violation,
             "total_ratio": b.total_ratio, "final_loss": final_loss_, "d_out": b.d_out,
             "d_in": b.d_in}
 

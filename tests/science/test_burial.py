@@ -96,3 +96,24 @@ def test_burial_runs_pool_independent_replications(memory_states):
     assert_close(pooled["proj"][..., :4], runs["proj"][0], atol=0.0)
     # different seeds draw different noise
     assert not np.array_equal(runs["proj"][0], runs["proj"][1])
+
+
+def test_crossover_lifetime_limits():
+    t0 = np.array([100.0, 100.0, 100.0])
+    kappa = np.array([0.0, 1e-5, 1.0])
+    t = burial.crossover_lifetime(t0, kappa)
+    assert t[0] == 100.0 and abs(t[1] / 100.0 - 1) < 1e-3  # noise-limited
+    assert abs(t[2] - np.log(201.0) / 2) < 1e-12  # decay-limited: ln(2 kappa t0) / (2 kappa)
+
+
+def test_prediction5_strong_decay_makes_the_lifetime_nearly_independent_of_noise(memory_states):
+    a, b = memory_states["aaa"], memory_states["aba"]
+    runs = [burial.decay_noise_lifetimes(a, b, [0.0, 30.0], std=s, N=500, n_rep=64, n_boot=5,
+                                         seed=i) for i, s in enumerate((4e-3, 8e-3))]
+    t = np.array([r["t_star"] for r in runs])  # (noise level, decay)
+    # chapter 5: without decay the lifetimes scale as s^-2 (ratio 4, measured 4-6); at
+    # w = 30 both are a few e-foldings 1/kappa = 3 epochs (ratio 1.4)
+    assert t[0, 0] / t[1, 0] > 2.5
+    assert t[0, 1] / t[1, 1] < 2.0
+    assert np.all(t[:, 1] < 5 / runs[0]["kappa"][1])
+    assert abs(runs[0]["kappa_fit"][1] / runs[0]["kappa"][1] - 1) < 0.3

@@ -116,6 +116,16 @@ def test_prediction2_noise_separates_trained_not_random(family):
     assert np.all(fx["noise_ratio_random"] < 1.35)
 
 
+def test_prediction2_readout_pattern_separates_trained_not_random(family):
+    data, fx = family
+    # chapter 5: trained 4.6 +- 0.3, untrained 1.10 +- 0.07 over 5 bases
+    assert np.all(fx["pattern_ratio"] > 2.5)
+    assert np.all(fx["pattern_ratio_random"] < 1.35)
+    # independent of N, unlike independent stimulation (s^2/N): at N = 200 the
+    # patterned variance is larger by a factor of order N
+    assert np.median(data["pattern"] / data["noise"]) > 20
+
+
 def test_prediction6_noisier_networks_learn_faster(family):
     _, fx = family
     # chapter 5: rho = -0.6 +- 0.05 (n = 200); for n = 40 its sampling sd is ~0.15
@@ -199,6 +209,14 @@ def test_decoder_is_unbiased_without_information_and_reads_separated_groups():
 def test_reversal_cohort_rejects_unknown_population():
     with pytest.raises(ValueError, match="population"):
         plasticity.reversal_cohort(0, population="mixed", n=2)
+    with pytest.raises(ValueError, match="population"):
+        plasticity.cohort_start(0, population="mixed", n=2)
+
+
+def test_step_scan_keeps_every_animal():
+    scan = plasticity.reversal_step_scan([1e-2], n=3, N=50, epochs=(300, 100, 200))
+    assert scan["records"].shape == (1, 3, 3)
+    assert_close(scan["records"].mean(axis=1), scan["record"], atol=1e-15)
 
 
 # ---------------------------------------------------------------------------
@@ -250,6 +268,9 @@ def test_prediction4_balance_order_eta_and_noise(balance_small):
     # population totals balance under every rule; only the per-neuron law discriminates
     for v in r.values():
         assert np.all(np.abs(v["total_ratio"] - 1) < 0.05)
+    # the rate-free relation: gradient descent has one (residual 0.002), Adam none (0.3)
+    assert np.all(gd["rate_free_residual"] < 0.005)
+    assert np.all(adam["rate_free_residual"] > 0.1)
 
 
 def test_prediction4_erf_breaks_the_law():
