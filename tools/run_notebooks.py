@@ -267,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--toc", type=Path, default=ROOT / "_toc.yml")
     parser.add_argument("--output", type=Path, default=ROOT / "_build" / "fast")
     parser.add_argument("--kernel", default="python3")
-    parser.add_argument("--timeout", type=int, default=1800, help="per-cell timeout (s)")
+    parser.add_argument("--timeout", type=int, default=5400, help="per-cell timeout (s)")
     parser.add_argument("--full", action="store_true",
                         help="run at the paper's settings (fast=False) instead of fast mode")
     parser.add_argument("--fail-fast", action="store_true", help="stop at the first failure")
