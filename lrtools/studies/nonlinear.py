@@ -312,8 +312,9 @@ def cached_convergence(
                              executor=executor, diagnostic_batch=diagnostic_batch)
 
 
-def convergence_runs(settings: ConvergenceSettings | None = None, *,
-                     workers: int = 2) -> dict[str, Convergence]:
+def convergence_runs(settings: ConvergenceSettings | None = None, *, workers: int = 2,
+                     executor: concurrent.futures.Executor | None = None
+                     ) -> dict[str, Convergence]:
     """Chapter 2's convergence studies, cached: erf plain and projected descent, and tanh.
 
     Parameters
@@ -323,6 +324,9 @@ def convergence_runs(settings: ConvergenceSettings | None = None, *,
     workers : int
         Processes of the :func:`lrtools.closure.process_executor` (0: serially in
         this process; results do not depend on it).
+    executor : concurrent.futures.Executor, optional
+        Run the seeds there instead (e.g. :func:`lrtools.make_executor`); then
+        ``workers`` is not used.
 
     Returns
     -------
@@ -345,6 +349,8 @@ def convergence_runs(settings: ConvergenceSettings | None = None, *,
                                          diagnostic_batch=c.diagnostic_batch, executor=executor)
         return out
 
+    if executor is not None:
+        return run(executor)
     if workers == 0:
         return run(None)
     with process_executor(int(workers)) as pool:
