@@ -40,7 +40,7 @@ def test_typed_numerals_are_found_and_glue_maths_code_references_are_not():
 
 
 def test_the_book_has_no_typed_numerals_outside_its_allow_list():
-    names = [p.stem for p in sorted((ROOT / "book").glob("0*.md"))]
+    names = [p.stem for p in sorted((ROOT / "book").glob("*.md"))]
     assert names, "no chapters found"
     assert run_notebooks.prose_check(names) == []
     # every allowed phrase still occurs on its page (no stale entries)
