@@ -38,6 +38,11 @@ __all__ = [
     "plot_p4_balance",
     "plot_p5_noise_burial",
     "plot_p6_noise_speed",
+    "plot_p1_measurement_noise",
+    "plot_p2_pattern",
+    "plot_p3_flow_limit",
+    "plot_p4_rates",
+    "plot_p5_crossover",
 ]
 
 #: Tick labels of the rules in the balance figure.
@@ -419,4 +424,198 @@ def plot_p6_noise_speed(data: Mapping[str, np.ndarray], effects: Mapping[str, np
     fig, ax = plt.subplots(figsize=(5.2, 4))
     plot_noise_speed(ax, data, effects)
     ax.set_title("noise sensitivity vs learning time, five families", fontsize="small")
+    return fig
+
+
+def plot_p1_measurement_noise(noisy: Mapping[str, np.ndarray]):
+    """Predictions 1 and 6 with measurement noise: rank correlation against the relative noise.
+
+    Parameters
+    ----------
+    noisy : mapping
+        ``study.noisy_connectome_study`` (``noise``, ``rho_speed``, ``rho_invisible``,
+        ``rho_variance``; the first level is 0).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig, ax = plt.subplots(figsize=(5.6, 3.9))
+    lv = np.asarray(noisy["noise"], dtype=float)
+    x = np.where(lv > 0, lv, lv[1] / 3)  # the noise-free value drawn left of the first level
+    for key, label, col in (("rho_speed", "speed from all overlaps (prediction 1)", PALETTE[0]),
+                            ("rho_invisible", "speed, visible overlaps from behaviour",
+                             PALETTE[2]),
+                            ("rho_variance", "output variance (prediction 6)", PALETTE[3])):
+        r = np.asarray(noisy[key])
+        ax.errorbar(x, r.mean(1), yerr=r.std(1, ddof=1) if r.shape[1] > 1 else None, fmt="o-",
+                    color=col, capsize=2, ms=4, label=label)
+    ax.axhline(0, color="0.5", lw=0.8)
+    ax.set(xscale="log", xlabel="relative measurement noise (first point: none)",
+           ylabel=r"Spearman $\rho$ with epochs to criterion")
+    ax.set_xticks(list(x), ["0"] + [f"{v:g}" for v in lv[1:]])
+    ax.xaxis.set_minor_locator(mt.NullLocator())
+    ax.legend(fontsize="x-small")
+    ax.set_title("predictions 1 and 6 from noisy measurements", fontsize="small")
+    return fig
+
+
+def plot_p2_pattern(data: Mapping[str, np.ndarray], effects: Mapping[str, np.ndarray], *,
+                    N: int, Ns: Sequence[int] = (100, 300, 1000, 3000, 10000), family: int = 0):
+    """Prediction 2 with patterned stimulation: variance against ``N``; spread in the families.
+
+    Parameters
+    ----------
+    data : mapping
+        ``study.cached_family_runs`` (``noise``: independent stimulation at ``N``
+        neurons; ``pattern``: along the readout pattern, independent of ``N``).
+    effects : mapping
+        ``plasticity.family_effects`` (``pattern_ratio``, ``pattern_ratio_random``).
+    N : int
+        Neurons of ``data["noise"]`` (the independent variance scales as ``1/N``).
+    Ns : sequence of int
+        Sizes drawn in panel a.
+    family : int
+        The family of panel a.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), width_ratios=[1.3, 1])
+    ax = axes[0]
+    Ns = np.asarray(Ns, dtype=float)
+    order = np.argsort(data["pattern"][family])
+    for j, (i, name) in enumerate(((order[0], "least"), (order[-1], "most"))):
+        ax.plot(Ns, np.full_like(Ns, data["pattern"][family][i]), "-", color=PALETTE[j],
+                lw=2, label=f"readout pattern, {name} sensitive")
+        ax.plot(Ns, data["noise"][family][i] * N / Ns, "--", color=PALETTE[j], lw=1.5,
+                label=f"independent per neuron, {name} sensitive")
+    ax.set(xscale="log", yscale="log", xlabel="neurons N",
+           ylabel="stationary output variance")
+    ax.legend(fontsize="xx-small")
+    _effect_strip(axes[1], {"trained\nfamilies": effects["pattern_ratio"],
+                            "untrained\nfamilies": effects["pattern_ratio_random"]},
+                  colors=[PALETTE[2], PALETTE[7]], ref=1.0)
+    axes[1].set_ylabel("variance, top / bottom quartile")
+    _titled(axes, ["a  two members of a trained family", "b  readout-pattern stimulation"],
+            fontsize="small")
+    return fig
+
+
+def plot_p3_flow_limit(step_scan: Mapping[str, np.ndarray], flow: Mapping[str, np.ndarray]):
+    """Prediction 3 against the plasticity step: every animal, the flow limit, the first order.
+
+    Parameters
+    ----------
+    step_scan : mapping
+        ``eta (n_eta,)``, ``records (n_eta, n, 3)`` (``study.cohort_study``).
+    flow : mapping
+        ``study.flow_limit_study`` of the same animals (``flow``, ``modified``,
+        ``eta_modified``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
+    eta = np.r_[0.0, np.asarray(step_scan["eta"], dtype=float)]
+    order = np.argsort(eta)
+    n = len(flow["flow"])  # the first animals of the scan
+    rec = np.concatenate([np.asarray(flow["flow"])[None], np.asarray(step_scan["records"])[:, :n]])
+    slope = (np.asarray(flow["modified"]) - np.asarray(flow["flow"])) / float(flow["eta_modified"])
+    names = (r"input total $|m|^2$", r"readout total $|z|^2$", r"recurrent total $\sum W_{ij}^2$")
+    for k, ax in enumerate(axes):
+        for a in range(rec.shape[1]):
+            ax.plot(1e3 * eta[order], 100 * rec[order, a, k], color=PALETTE[k], lw=0.6, alpha=0.4)
+        ax.plot(1e3 * eta[order], 100 * np.median(rec[order, :, k], axis=1), "o-", color="0.1",
+                lw=1.8, ms=4, label="median (GD; flow at 0)")
+        ee = np.linspace(0, eta.max(), 50)
+        ax.plot(1e3 * ee, 100 * np.median(rec[0, :, k] + ee[:, None] * slope[:, k], axis=1),
+                color="0.1", ls="--", lw=1, label="first order (modified flow)")
+        ax.axhline(0, color="0.5", lw=0.8)
+        ax.set(xlabel=r"plasticity step $\eta$ ($10^{-3}$), fixed learning time",
+               ylabel="reversal vs direct twin (%)", title=f"{'abc'[k]}  {names[k]}")
+        ax.legend(fontsize="x-small")
+    return fig
+
+
+def plot_p4_rates(rates: Mapping[str, Mapping[str, np.ndarray]],
+                  runs: Mapping[str, Mapping[str, np.ndarray]]):
+    """Prediction 4 with unequal rates and in synaptic units; the rate-free test of every rule.
+
+    Parameters
+    ----------
+    rates : mapping
+        ``study.rate_study`` (``equal``, ``factor_equal``, ``weighted``,
+        ``residual`` per seed).
+    runs : mapping
+        ``study.balance_study`` (``rate_free_residual`` per rule).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig, axes = plt.subplots(1, 2, figsize=(13, 3.9), width_ratios=[1.3, 1])
+    ax = axes[0]
+    labels = [k.split("= ")[-1] for k in rates]
+    width = 0.27
+    for j, (q, name) in enumerate((("factor_equal", "equal weights, factors"),
+                                   ("equal", "equal weights, synapses"),
+                                   ("weighted", "weights 1/rate, synapses"))):
+        vals = np.array([np.mean(r[q]) for r in rates.values()])
+        ax.bar(np.arange(len(vals)) + (j - 1) * width, vals, width, color=PALETTE[j], label=name)
+    ax.set_xticks(range(len(labels)), [f"m:u:v:z =\n{x}" for x in labels], fontsize="x-small")
+    ax.set(yscale="log", ylabel="violation of the balance")
+    ax.legend(fontsize="x-small")
+    vals = {BALANCE_SHORT.get(k, k): v["rate_free_residual"] for k, v in runs.items()}
+    vals.update({f"rates\n{x}": r["residual"] for x, r in zip(labels[1:], list(rates.values())[1:],
+                                                             strict=True)})
+    _effect_strip(axes[1], vals, log=True)
+    axes[1].set_ylabel("rate-free residual (smallest / largest s.v.)")
+    axes[1].tick_params(axis="x", labelsize="xx-small", rotation=35)
+    _titled(axes, ["a  the law with unequal rates", "b  a relation without knowing the rates"],
+            fontsize="small")
+    return fig
+
+
+def plot_p5_crossover(cross: Mapping[str, np.ndarray]):
+    """Prediction 5 with weight decay or turnover ``w`` and noise: the lifetime crossover.
+
+    Parameters
+    ----------
+    cross : mapping
+        ``study.crossover_study`` (first axis the noise levels).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.9))
+    ax = axes[0]
+    w = np.asarray(cross["weight_decay"])[0]
+    pos = w > 0
+    kap = np.asarray(cross["kappa"])[0]
+    for i, s in enumerate(np.asarray(cross["std"])):
+        t, lo, hi = (np.asarray(cross[k])[i] for k in ("t_star", "t_low", "t_high"))
+        ax.errorbar(w[pos], t[pos], yerr=[t[pos] - lo[pos], hi[pos] - t[pos]], fmt="o",
+                    color=PALETTE[i], capsize=3, label=f"s = {s:g} (no decay: {t[0]:.0f})")
+        ax.plot(w[pos], np.asarray(cross["t_formula"])[i, pos], color=PALETTE[i], lw=1)
+    ax.plot(w[pos], 1 / kap[pos], color="0.2", ls=":", lw=1,
+            label=r"e-folding of the mean, $1/(2\eta w)$")
+    ax.set(xscale="log", yscale="log", xlabel="weight decay (turnover) w",
+           ylabel=r"lifetime ($d'$ = 1), epochs")
+    ax.legend(fontsize="xx-small")
+    ax = axes[1]
+    for j, k in enumerate(np.nonzero(pos)[0][[0, -1]]):
+        for i in range(len(cross["std"])):
+            e, d = np.asarray(cross["epoch"])[i, k], np.asarray(cross["dprime"])[i, k]
+            ax.plot(e[1:], d[1:], color=PALETTE[i], lw=1.2, ls="-" if j else "--",
+                    label=f"s = {cross['std'][i]:g}, w = {w[k]:g}")
+    ax.axhline(1, color="0.5", lw=0.8, ls=":")
+    ax.set(xscale="log", yscale="log", xlabel="epochs with noise and decay",
+           ylabel=r"$d'$ between the histories")
+    ax.legend(fontsize="xx-small")
+    _titled(axes, ["a  lifetime against decay (lines: formula)", "b  readability"],
+            fontsize="small")
     return fig

@@ -28,20 +28,26 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import burial, plasticity
+from .. import burial, connectome, finite_step, plasticity
 from .._checks import require_keys
 from ..cache import cached_run
 from ..fits import fit_exponent
 from ..memory import paper_theta2
+from ..tasks import ExponentialFilter
 from . import Settings
 from .predictions_numbers import (
     BALANCE_KEYS,
     balance_numbers,
     burial_numbers,
     cohort_numbers,
+    crossover_numbers,
     family_numbers,
+    flow_limit_numbers,
+    measurement_numbers,
     noise_numbers,
     noise_speed_numbers,
+    pattern_numbers,
+    rate_numbers,
     summary_table,
 )
 
@@ -58,6 +64,11 @@ __all__ = [
     "burial_pair",
     "burial_study",
     "weight_decay_study",
+    "flow_limit_study",
+    "rate_label",
+    "rate_study",
+    "noisy_connectome_study",
+    "crossover_study",
     "BALANCE_KEYS",
     "family_numbers",
     "noise_numbers",
@@ -65,6 +76,11 @@ __all__ = [
     "cohort_numbers",
     "balance_numbers",
     "burial_numbers",
+    "flow_limit_numbers",
+    "rate_numbers",
+    "pattern_numbers",
+    "measurement_numbers",
+    "crossover_numbers",
     "summary_table",
 ]
 
@@ -100,6 +116,11 @@ class FamilySettings(Settings):
         Activity noise per neuron and step of the variance formula.
     criteria : tuple of float
         Criteria, as fractions of the initial loss.
+    measurement_noise : tuple of float
+        Relative noise of the measured overlaps (and of the measured output
+        variance) in the noisy-connectome scan.
+    n_draws : int
+        Measurement draws per noise level.
     """
 
     seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
@@ -114,6 +135,8 @@ class FamilySettings(Settings):
     epochs: int = 600
     noise_std: float = 0.5
     criteria: tuple[float, ...] = (1e-2, 1e-4)
+    measurement_noise: tuple[float, ...] = (0.0, 0.01, 0.03, 0.1, 0.3, 1.0)
+    n_draws: int = 10
 
     @classmethod
     def fast(cls) -> FamilySettings:
@@ -192,6 +215,8 @@ class CohortSettings(Settings):
         Relative measurement noise of the decoders.
     n_splits : int
         Random splits of each decoder.
+    n_flow : int
+        The first ``n_flow`` animals of the scan also learn by the exact and the modified flow.
     """
 
     seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
@@ -205,15 +230,18 @@ class CohortSettings(Settings):
     etas: tuple[float, ...] = (1e-2, 5e-3, 2.5e-3, 1.25e-3)
     noise: float = 0.01
     n_splits: int = 100
+    n_flow: int = 20
 
     @classmethod
     def fast(cls) -> CohortSettings:
-        """Three cohorts of 20 animals, three steps."""
-        return cls(seeds=(0, 1, 2), n=20, etas=(1e-2, 5e-3, 2.5e-3))
+        """Three cohorts of 20 animals, three steps, six animals under the flows."""
+        return cls(seeds=(0, 1, 2), n=20, etas=(1e-2, 5e-3, 2.5e-3), n_flow=6)
 
     def quoted_numbers(self) -> dict[str, int]:
-        """The settings the text quotes: ``n_animals`` and ``n_cohorts``."""
-        return {"n_animals": self.n, "n_cohorts": len(self.seeds)}
+        """The settings the text quotes: animals, cohorts and the scan's animals."""
+        return {"n_animals": self.n, "n_cohorts": len(self.seeds),
+                "n_animals_all": self.n * len(self.seeds), "n_scan": self.n // 2,
+                "n_flow": min(self.n_flow, self.n // 2)}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -233,6 +261,9 @@ class BalanceSettings(Settings):
         Neurons of the linear and of the erf networks.
     learning_time : float
         ``eta * epochs`` of every run.
+    rate_gains : tuple of (float, float)
+        ``(mu, lam)`` of the unequal-rate runs (:func:`lrtools.connectome.rate_runs`:
+        rates ``eta (mu^2, lam^2, 1/lam^2, 1/mu^2)`` for ``m, u, v, z``).
     """
 
     seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
@@ -240,6 +271,8 @@ class BalanceSettings(Settings):
     N: int = 500
     N_erf: int = 200
     learning_time: float = 5.0
+    rate_gains: tuple[tuple[float, float], ...] = ((1.0, 1.0), (2.0, 1.0), (0.5, 1.0),
+                                                   (1.0, 2.0))
 
     @classmethod
     def fast(cls) -> BalanceSettings:
@@ -250,6 +283,10 @@ class BalanceSettings(Settings):
         """The settings the text quotes: sizes and numbers of seeds."""
         return {"N_balance": self.N, "N_erf": self.N_erf, "n_balance_seeds": len(self.seeds),
                 "n_erf_seeds": len(self.erf_seeds)}
+
+    def epochs(self, eta: float = 5e-3) -> int:
+        """Epochs of gradient descent at ``eta`` in the learning time."""
+        return int(round(self.learning_time / eta))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -290,6 +327,14 @@ class BurialSettings(Settings):
         Length of each erasure run, in predicted e-foldings.
     decay_points : int
         Recorded points of each erasure run.
+    crossover_stds : tuple of float
+        Noise amplitudes of the noise-and-decay runs.
+    crossover_N : int
+        Neurons of the noise-and-decay runs.
+    crossover_decays : tuple of float
+        Weight decays (turnover) of the noise-and-decay runs (``0``: noise alone).
+    crossover_rep : int
+        Individuals per history in each noise-and-decay run.
     """
 
     theta2_N: int = 500
@@ -309,16 +354,21 @@ class BurialSettings(Settings):
     weight_decays: tuple[float, ...] = (0.03, 0.1)
     e_folds: float = 6.0
     decay_points: int = 100
+    crossover_stds: tuple[float, ...] = (4e-3, 8e-3)
+    crossover_N: int = 2000
+    crossover_decays: tuple[float, ...] = (0.0, 0.3, 1.0, 3.0, 10.0, 30.0)
+    crossover_rep: int = 256
 
     @classmethod
     def fast(cls) -> BurialSettings:
-        """48 individuals, two replications, ``N`` up to 1000."""
-        return cls(n_rep=48, seeds=(0, 1), Ns=(250, 1000))
+        """48 individuals, two replications, ``N`` up to 1000; 96 in the crossover."""
+        return cls(n_rep=48, seeds=(0, 1), Ns=(250, 1000), crossover_rep=96)
 
     def quoted_numbers(self) -> dict[str, int]:
         """The settings the text quotes: ``n_rep``, ``n_burial_seeds``, ``n_individuals``."""
         return {"n_rep": self.n_rep, "n_burial_seeds": len(self.seeds),
-                "n_individuals": self.n_rep * len(self.seeds)}
+                "n_individuals": self.n_rep * len(self.seeds),
+                "crossover_rep": self.crossover_rep, "crossover_N": self.crossover_N}
 
 
 # ---------------------------------------------------------------------------
@@ -598,3 +648,153 @@ def weight_decay_study(pair: Mapping[str, np.ndarray],
     s = BurialSettings() if settings is None else settings
     return burial.weight_decay_erasure(pair["aaa"], pair["aba"], s.weight_decays, eta=s.eta,
                                        e_folds=s.e_folds, n_points=s.decay_points)
+
+
+@cached_run("ch5-flow-limit")
+def flow_limit_study(settings: CohortSettings) -> dict[str, np.ndarray]:
+    """Prediction 3: the step scan's first animals under the exact flow and the modified flow.
+
+    The first ``min(n_flow, n // 2)`` animals of the scan (cohort 0, uniform,
+    :func:`lrtools.plasticity.cohort_start`), each phase over the learning time of
+    ``epochs`` at ``eta``, by :func:`lrtools.finite_step.reversal_flow`: once the
+    exact flow, once the modified flow of the smallest step of the scan. Cached.
+
+    Parameters
+    ----------
+    settings : CohortSettings
+        The cohorts (``n``, ``N``, ``c``, ``eta``, ``epochs``, ``etas``, grid).
+
+    Returns
+    -------
+    dict
+        ``flow``, ``modified``: relative changes of the totals ``(n // 2, 3)``;
+        ``eta_modified``; ``decay``: ``int (Gamma^2)_aa dtau``, reversal minus direct
+        twin, ``(n // 2, 4)`` (exact flow); ``loss``: largest final loss.
+    """
+    s = settings
+    start = plasticity.cohort_start(0, population="uniform", n=min(s.n_flow, s.n // 2), N=s.N)
+    times = tuple(s.eta * e for e in s.epochs)
+    kw, eta_mod = dict(learning_times=times, c=s.c, dt=s.dt, t_max=s.t_max), float(min(s.etas))
+    fl, mod = (finite_step.reversal_flow(start, eta_correction=e, **kw) for e in (0.0, eta_mod))
+    return {"flow": finite_step.relative_record(fl["direct"], fl["reversal"]),
+            "modified": finite_step.relative_record(mod["direct"], mod["reversal"]),
+            "eta_modified": np.array(eta_mod),
+            "decay": fl["decay_reversal"] - fl["decay_direct"],
+            "loss": np.array(max(fl["loss_reversal"].max(), fl["loss_direct"].max()))}
+
+
+def rate_label(mu: float, lam: float) -> str:
+    """Label of the rates ``eta (mu^2, lam^2, 1/lam^2, 1/mu^2)`` (of ``m, u, v, z``)."""
+    return "rates m:u:v:z = " + ":".join(f"{x:g}" for x in connectome.emulated_rates(mu, lam))
+
+
+@cached_run("ch5-rates")
+def _rate_runs(settings: BalanceSettings) -> dict[str, np.ndarray]:
+    s = settings
+    gains = {rate_label(mu, lam): (mu, lam) for mu, lam in s.rate_gains}
+    return {f"{k}/{q}": v for k, r in connectome.rate_runs(
+        gains, seeds=s.seeds, N=s.N, learning_time=s.learning_time).items()
+        for q, v in r.items()}
+
+
+def rate_study(settings: BalanceSettings | None = None) -> dict[str, dict[str, np.ndarray]]:
+    """Prediction 4, unequal rates: :func:`lrtools.connectome.rate_runs` (cached ``"ch5-rates"``).
+
+    Parameters
+    ----------
+    settings : BalanceSettings, optional
+        ``rate_gains``, ``seeds``, ``N``, ``learning_time``.
+
+    Returns
+    -------
+    dict
+        ``{rate_label(mu, lam): {quantity: ...}}``.
+    """
+    s = BalanceSettings() if settings is None else settings
+    out: dict[str, dict[str, np.ndarray]] = {}
+    for key, v in _rate_runs(s).items():
+        label, q = key.rsplit("/", 1)
+        out.setdefault(label, {})[q] = v
+    return out
+
+
+@cached_run("ch5-noisy-connectome")
+def _noisy_connectome(members: np.ndarray, time: np.ndarray, noise: np.ndarray,
+                      settings: FamilySettings) -> dict[str, np.ndarray]:
+    s = settings
+    task = ExponentialFilter(c=s.c_new, dt=s.dt, t_max=s.t_max)
+    out, inv = (connectome.noisy_speed_correlation(members, time, task, s.measurement_noise,
+                                                   eta=s.eta, n_draws=s.n_draws, visible_exact=v)
+                for v in (False, True))
+    rho_v = connectome.noisy_value_correlation(noise, time, s.measurement_noise,
+                                               n_draws=s.n_draws)
+    return {"noise": out["noise"], "rho_speed": out["rho"], "rho_invisible": inv["rho"],
+            "rho_variance": rho_v}
+
+
+def noisy_connectome_study(data: Mapping[str, np.ndarray],
+                           settings: FamilySettings | None = None) -> dict[str, np.ndarray]:
+    """Predictions 1 and 6 from noisy measurements (cached ``"ch5-noisy-connectome"``).
+
+    Parameters
+    ----------
+    data : mapping
+        :func:`cached_family_runs` (``members``, ``time``, ``noise``).
+    settings : FamilySettings, optional
+        ``measurement_noise``, ``n_draws``, the new task.
+
+    Returns
+    -------
+    dict
+        ``noise (n_levels,)``; ``rho_speed (n_levels, n_families)``: Spearman rho of the
+        speed from noisy overlaps and the time to the first criterion; ``rho_invisible``:
+        visible overlaps exact (from behaviour); ``rho_variance``: the noisy output variance.
+    """
+    s = FamilySettings() if settings is None else settings
+    require_keys(data, ["members", "time", "noise"], "family data")
+    return _noisy_connectome(np.asarray(data["members"]), np.asarray(data["time"])[:, 0],
+                             np.asarray(data["noise"]), s)
+
+
+@cached_run("ch5-crossover")
+def _crossover(S_a: np.ndarray, S_b: np.ndarray, settings: BurialSettings) -> dict[str, np.ndarray]:
+    s = settings
+    runs = [burial.decay_noise_lifetimes(S_a, S_b, s.crossover_decays, std=std, N=s.crossover_N,
+                                         n_rep=s.crossover_rep, eta=s.eta, n_boot=s.n_boot // 2,
+                                         seed=i)
+            for i, std in enumerate(s.crossover_stds)]
+    n_rec = max(r["epoch"].shape[1] for r in runs)
+
+    out = {k: np.array([r[k] for r in runs]) for k in runs[0] if k not in ("epoch", "dprime")}
+    for k in ("epoch", "dprime"):
+        out[k] = np.array([np.pad(r[k], ((0, 0), (0, n_rec - r[k].shape[1])),
+                                  constant_values=np.nan) for r in runs])
+    return out
+
+
+def crossover_study(pair: Mapping[str, np.ndarray],
+                    settings: BurialSettings | None = None) -> dict[str, np.ndarray]:
+    """Prediction 5: lifetimes under noise and weight decay (cached ``"ch5-crossover"``).
+
+    :func:`lrtools.burial.decay_noise_lifetimes` at each of ``crossover_stds``;
+    :func:`lrtools.burial.crossover_lifetime` from the measured lifetime at ``w = 0``.
+
+    Parameters
+    ----------
+    pair : mapping
+        :func:`burial_pair`.
+    settings : BurialSettings, optional
+        The study.
+
+    Returns
+    -------
+    dict
+        The arrays of :func:`lrtools.burial.decay_noise_lifetimes`, stacked over the
+        noise levels (first axis), and ``t_formula (n_s, n_w)``.
+    """
+    s = BurialSettings() if settings is None else settings
+    if not s.crossover_decays or s.crossover_decays[0] != 0:
+        raise ValueError("the first crossover decay must be 0 (the lifetime without decay)")
+    out = dict(_crossover(pair["aaa"], pair["aba"], s))
+    out["t_formula"] = burial.crossover_lifetime(out["t_star"][:, :1], out["kappa"])
+    return out

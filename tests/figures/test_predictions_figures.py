@@ -19,7 +19,7 @@ def _balance_runs_by_hand():
     for i, label in enumerate(study.BALANCE_KEYS.values()):
         v = np.array([1.0, 2.0]) * 10.0**-i
         runs[label] = {"violation": v, "slope": 1 + v, "correlation": 1 - v,
-                       "total_ratio": np.array([1.0, 1.0]),
+                       "total_ratio": np.array([1.0, 1.0]), "rate_free_residual": v,
                        "d_in": np.array([[1.0, -2.0, 0.5]] * 2),
                        "d_out": np.array([[1.1, -1.9, 0.4]] * 2)}
     return runs
@@ -90,4 +90,47 @@ def test_balance_figure_needs_its_four_example_rules():
     del runs["Adam, lr 1e-3"]
     with pytest.raises(ValueError, match="Adam"):
         figures.plot_p4_balance(runs)
+    plt.close("all")
+
+
+def test_new_prediction_figures_have_their_panels():
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(1)
+    noisy = {"noise": np.array([0.0, 0.01, 0.1]), "rho_speed": -rng.random((3, 2)),
+             "rho_invisible": -rng.random((3, 2)), "rho_variance": -rng.random((3, 2))}
+    fig = figures.plot_p1_measurement_noise(noisy)
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["0", "0.01", "0.1"]
+    assert len(fig.axes[0].get_legend().get_texts()) == 3
+    fam = {"pattern": 1 + rng.random((2, 8)), "noise": rng.random((2, 8)) * 1e-3}
+    fx = {"pattern_ratio": 3 + rng.random(2), "pattern_ratio_random": 1 + rng.random(2)}
+    fig = figures.plot_p2_pattern(fam, fx, N=500)
+    assert _titles(fig) == ["a  two members of a trained family",
+                            "b  readout-pattern stimulation"]
+    assert fig.axes[0].get_xscale() == "log" and len(fig.axes[0].lines) == 4
+    scan = {"eta": np.array([1e-2, 5e-3]), "records": -rng.random((2, 5, 3)) * 1e-2}
+    flow = {"flow": rng.standard_normal((3, 3)) * 1e-3, "modified": -rng.random((3, 3)) * 1e-3,
+            "eta_modified": np.array(5e-3)}
+    fig = figures.plot_p3_flow_limit(scan, flow)
+    assert len(fig.axes) == 3 and fig.axes[0].get_title().startswith("a  input total")
+    # three animals (the flow's) drawn over the flow limit at 0 and the two steps
+    assert_close(fig.axes[0].lines[0].get_xdata(), [0.0, 5.0, 10.0], atol=0.0)
+    labels = ["rates m:u:v:z = 1:1:1:1", "rates m:u:v:z = 4:1:1:0.25"]
+    rates = {k: {q: rng.random(2) for q in ("equal", "factor_equal", "weighted", "residual")}
+             for k in labels}
+    fig = figures.plot_p4_rates(rates, _balance_runs_by_hand())
+    ticks = [t.get_text() for t in fig.axes[1].get_xticklabels()]
+    assert ticks == list(figures.BALANCE_SHORT.values()) + ["rates\n4:1:1:0.25"]
+    assert fig.axes[0].get_yscale() == "log"
+    w = np.array([0.0, 1.0, 10.0])
+    cross = {"weight_decay": np.tile(w, (2, 1)), "kappa": np.tile(1e-2 * w, (2, 1)),
+             "std": np.array([4e-3, 8e-3]), "t_star": np.array([[100.0, 50.0, 10.0],
+                                                                [25.0, 20.0, 8.0]]),
+             "t_low": np.full((2, 3), 5.0), "t_high": np.full((2, 3), 200.0),
+             "t_formula": np.array([[100.0, 60.0, 12.0], [25.0, 22.0, 9.0]]),
+             "epoch": np.tile(np.arange(10.0), (2, 3, 1)),
+             "dprime": np.tile(np.linspace(5, 0.5, 10), (2, 3, 1))}
+    fig = figures.plot_p5_crossover(cross)
+    assert _titles(fig) == ["a  lifetime against decay (lines: formula)", "b  readability"]
+    assert len(fig.axes[1].lines) == 4 + 1  # weakest and strongest decay per level, d' = 1
     plt.close("all")

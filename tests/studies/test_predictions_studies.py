@@ -50,15 +50,20 @@ def test_paper_and_fast_settings_are_the_chapters_values():
     assert (chk.family, chk.n_steps, chk.noise_std, chk.dt) == (0, 400, 0.5, 0.05)
     co, co_f = study.CohortSettings.paper(), study.CohortSettings.fast()
     assert (co.seeds, co.n, co.etas) == ((0, 1, 2, 3, 4), 40, (1e-2, 5e-3, 2.5e-3, 1.25e-3))
-    assert co_f == co.replace(seeds=(0, 1, 2), n=20, etas=(1e-2, 5e-3, 2.5e-3))
+    assert co_f == co.replace(seeds=(0, 1, 2), n=20, etas=(1e-2, 5e-3, 2.5e-3), n_flow=6)
     ba, ba_f = study.BalanceSettings.paper(), study.BalanceSettings.fast()
     assert (ba.seeds, ba.erf_seeds, ba.N, ba.N_erf) == ((0, 1, 2, 3, 4),) * 2 + (500, 200)
     assert ba_f == ba.replace(seeds=(0, 1, 2), erf_seeds=(0, 1), N=200, N_erf=100)
     bu, bu_f = study.BurialSettings.paper(), study.BurialSettings.fast()
     assert (bu.stds, bu.n_rep, bu.seeds, bu.Ns, bu.weight_decays) == (
         (1e-3, 2e-3, 4e-3, 8e-3), 256, (0, 1, 2), (250, 1000, 4000), (0.03, 0.1))
-    assert bu_f == bu.replace(n_rep=48, seeds=(0, 1), Ns=(250, 1000))
-    assert bu_f.quoted_numbers() == {"n_rep": 48, "n_burial_seeds": 2, "n_individuals": 96}
+    assert bu_f == bu.replace(n_rep=48, seeds=(0, 1), Ns=(250, 1000), crossover_rep=96)
+    assert bu_f.quoted_numbers() == {"n_rep": 48, "n_burial_seeds": 2, "n_individuals": 96,
+                                     "crossover_rep": 96, "crossover_N": 2000}
+    assert (bu.crossover_stds, bu.crossover_decays[0]) == ((4e-3, 8e-3), 0.0)
+    assert ba.rate_gains[0] == (1.0, 1.0) and ba.epochs(5e-3) == 1000
+    assert co_f.quoted_numbers() == {"n_animals": 20, "n_cohorts": 3, "n_animals_all": 60,
+                                     "n_scan": 10, "n_flow": 6}
 
 
 # ---------------------------------------------------------------------------
@@ -252,7 +257,7 @@ def _balance_runs_by_hand():
     for i, label in enumerate(study.BALANCE_KEYS.values()):
         v = np.array([1.0, 2.0]) * 10.0**-i
         runs[label] = {"violation": v, "slope": 1 + v, "correlation": 1 - v,
-                       "total_ratio": np.array([1.0, 1.0]),
+                       "total_ratio": np.array([1.0, 1.0]), "rate_free_residual": v / 10,
                        "d_in": np.array([[1.0, -2.0, 0.5]] * 2),
                        "d_out": np.array([[1.1, -1.9, 0.4]] * 2)}
     return runs
@@ -261,7 +266,7 @@ def _balance_runs_by_hand():
 def test_balance_numbers_by_hand():
     runs = _balance_runs_by_hand()
     out = study.balance_numbers(runs)
-    assert len(out) == 6 * 4 * 2 + 2
+    assert len(out) == 6 * 5 * 2 + 2
     # rule i has violations (1, 2) * 10^-i
     assert_close(out["bal_gd_violation"], 1.5, rtol=EXACT)
     assert_close(out["bal_gd_violation_sd"], np.sqrt(0.5), rtol=EXACT)
@@ -313,8 +318,13 @@ def test_summary_table_has_six_rows():
             "noise_ratio_sd", "noise_ratio_random", "noise_ratio_random_sd", "rec_zz",
             "rec_zz_sd", "d_z", "acc_conn", "acc_beh", "bal_gd_violation", "bal_n3_violation",
             "bal_adam_violation", "bal_erf_violation", "exp_s", "exp_s_low", "exp_s_high",
-            "exp_N", "exp_N_low", "exp_N_high", "rho_noise_time", "rho_noise_time_sd"]
+            "exp_N", "exp_N_low", "exp_N_high", "rho_noise_time", "rho_noise_time_sd",
+            "pattern_ratio", "pattern_ratio_sd", "p3_paper_median_mm", "p3_paper_frac_mm",
+            "p3_paper_low_mm", "p3_paper_high_mm", "p3_slope_median_mm", "rate_residual_max",
+            "bal_adam_rate_free_residual", "cross_tw_ratio", "cross_t0_ratio",
+            "meas_half_speed", "meas_half_inv"]
     values = dict.fromkeys(keys, 1.0)
+    values["p3_flow_verdict"] = "has no definite sign"
     values["rho_noise_time"] = -0.6
     table = study.summary_table(values)
     lines = table.splitlines()
@@ -323,6 +333,108 @@ def test_summary_table_has_six_rows():
     del values["exp_N"]
     with pytest.raises(ValueError, match="exp_N"):
         study.summary_table(values)
+
+
+def test_flow_limit_study_is_the_flow_of_the_scan_animals(tmp_path, monkeypatch):
+    from lrtools import finite_step
+
+    monkeypatch.setenv("LRTOOLS_CACHE", str(tmp_path))
+    s = study.CohortSettings(seeds=(0, 1), n=8, N=30, epochs=(200, 100, 100),
+                             etas=(1e-2, 5e-3), n_splits=5, n_flow=3)
+    flow = study.flow_limit_study(s)
+    start = plasticity.cohort_start(0, n=3, N=30)
+    direct = finite_step.reversal_flow(start, learning_times=(1.0, 0.5, 0.5))
+    assert_close(flow["flow"], finite_step.relative_record(direct["direct"], direct["reversal"]),
+                 atol=0.0)
+    assert float(flow["eta_modified"]) == 5e-3 and flow["decay"].shape == (3, 4)
+    cohorts, _, scan = study.cohort_study(s)
+    out = study.flow_limit_numbers(cohorts, scan, flow)
+    assert out["p3_paper_n"] == 16 and out["p3_flow_n"] == out["p3_slope_n"] == 3
+    assert out["p3_flow_verdict"] in ("has no definite sign", "is negative in most animals",
+                                      "is positive in most animals")
+    with pytest.raises(ValueError, match="smallest step"):
+        study.flow_limit_numbers(cohorts, {**scan, "eta": 2 * scan["eta"]}, flow)
+
+
+def test_flow_limit_numbers_by_hand():
+    rec = np.array([[-0.01, -0.02, 0.01], [0.02, -0.01, -0.03], [-0.03, -0.04, 0.02]])
+    S = np.tile(np.eye(4), (1, 3, 1, 1))
+    cohorts = {"uniform": {"direct": S, "reversal": S * np.sqrt(1 + rec[..., :1, None])}}
+    flow = {"flow": rec, "modified": rec - 1e-3 * np.array([1.0, 2.0, 3.0]),
+            "eta_modified": np.array(1e-3), "decay": np.ones((3, 4)), "loss": np.array(1e-12)}
+    scan = {"eta": np.array([2e-3, 1e-3]), "records": np.stack([rec, rec - 2e-3])}
+    out = study.flow_limit_numbers(cohorts, scan, flow)
+    assert out["p3_flow_neg_mm"] == 2 and out["p3_flow_neg_zz"] == 3
+    assert_close(out["p3_flow_median_mm"], -1.0, atol=1e-12)  # in %
+    assert_close(out["p3_slope_median_W"], -0.3, atol=1e-12)  # % per 1e-3 of step
+    assert out["p3_slope_neg_mm"] == 3
+    assert_close(out["p3_diag_ratio_mm"], 1.0, atol=1e-12)  # -1 / -1
+    assert_close(out["p3_first_order_err"], 0.5, atol=1e-12)  # |2e-3 - 1e-3| / 2e-3
+    assert out["p3_flow_verdict"] == "has no definite sign"  # 2 of 3: interval holds 1/2
+    assert out["p3_paper_n"] == 3 and isinstance(out["p3_paper_neg_mm"], int)
+
+
+def test_rate_pattern_measurement_and_crossover_numbers_by_hand():
+    rates = {"rates m:u:v:z = 1:1:1:1": {"equal": np.array([0.004]), "weighted": np.array([0.004]),
+                                          "factor_equal": np.array([0.004]),
+                                          "residual": np.array([0.001]),
+                                          "weights": np.array([[1.0, 1.0, -1.0, -1.0]]),
+                                          "true_weights": np.array([1.0, 1.0, -1.0, -1.0]),
+                                          "signs_ok": np.array([True]), "rates": np.ones(4)},
+             "rates m:u:v:z = 4:1:1:0.25": {"equal": np.array([0.8]),
+                                             "weighted": np.array([0.005]),
+                                             "factor_equal": np.array([0.8]),
+                                             "residual": np.array([0.002]),
+                                             "weights": np.array([[1.0, 0.252, -0.0625, -0.25]]),
+                                             "true_weights": np.array([1.0, 0.25, -0.0625, -0.25]),
+                                             "signs_ok": np.array([True]),
+                                             "rates": np.array([4.0, 1.0, 1.0, 0.25])}}
+    out = study.rate_numbers(rates)
+    assert out["rate_label_1"] == "4:1:1:0.25" and out["rate_ratio_max"] == 16.0
+    assert_close(out["rate_weight_err"], 0.008, rtol=1e-12)
+    assert out["rate_equal_violation_max"] == 0.8 and out["rate_residual_max"] == 0.002
+    data = {"pattern": np.array([[2.0, 4.0], [6.0, 8.0]]), "noise": np.array([[1.0, 1.0],
+                                                                             [2.0, 2.0]])}
+    fx = {"pattern_ratio": np.array([3.0, 5.0]), "pattern_ratio_random": np.array([1.0, 1.2])}
+    p = study.pattern_numbers(data, fx, N=500)
+    assert p["pattern_ratio"] == 4.0 and p["pattern_gain"] == 3.5 and p["N_family"] == 500
+    noisy = {"noise": np.array([0.0, 0.1, 1.0]), "rho_speed": np.array([[-0.8], [-0.4], [0.0]]),
+             "rho_invisible": np.array([[-0.8], [-0.7], [-0.6]]),
+             "rho_variance": np.array([[-0.5], [-0.5], [-0.2]])}
+    m = study.measurement_numbers(noisy)
+    assert_close(m["meas_half_speed"], 0.1, rtol=1e-12)
+    assert m["meas_half_inv"] == np.inf and m["meas_rho_var_2"] == -0.2
+    cross = {"t_star": np.array([[100.0, 20.0], [25.0, 10.0]]),
+             "t_formula": np.array([[100.0, 10.0], [25.0, 10.0]]),
+             "kappa": np.tile([0.0, 0.1], (2, 1)), "kappa_fit": np.tile([0.0, 0.12], (2, 1)),
+             "weight_decay": np.tile([0.0, 10.0], (2, 1)), "std": np.array([4e-3, 8e-3])}
+    c = study.crossover_numbers(cross)
+    assert c["cross_t0_ratio"] == 4.0 and c["cross_tw_ratio"] == 2.0
+    assert_close(c["cross_t0_pred_ratio"], 4.0, rtol=1e-12)
+    assert_close(c["cross_formula_ratio"], 1.5, rtol=1e-12)
+    assert_close(c["cross_kappa_ratio"], 1.2, rtol=1e-12)
+    assert_close(c["cross_efold_max"], 10.0, rtol=1e-12)
+
+
+def test_rate_noisy_and_crossover_studies_are_cached(family, tmp_path, monkeypatch):
+    monkeypatch.setenv("LRTOOLS_CACHE", str(tmp_path))
+    ba = study.BalanceSettings(seeds=(0,), N=20, learning_time=0.05)
+    rr = study.rate_study(ba)
+    assert list(rr) == [study.rate_label(*g) for g in ba.rate_gains]
+    data, _ = family
+    fs = study.FamilySettings(measurement_noise=(0.0, 0.1), n_draws=2)
+    nz = study.noisy_connectome_study(data, fs)
+    assert nz["rho_speed"].shape == nz["rho_invisible"].shape == (2, 2)
+    s = study.BurialSettings(pair_epochs=(300, 100, 100), crossover_decays=(0.0, 10.0),
+                             crossover_N=200, crossover_rep=8, n_boot=4)
+    pair = study.burial_pair(s)
+    cr = study.crossover_study(pair, s)
+    assert cr["t_star"].shape == cr["t_formula"].shape == (2, 2)
+    assert_close(cr["t_formula"][:, 0], cr["t_star"][:, 0], atol=0.0)
+    names = sorted(p.name.rsplit("-", 1)[0] for p in tmp_path.glob("*.npz"))
+    assert names == ["ch5-crossover", "ch5-noisy-connectome", "ch5-rates"]
+    with pytest.raises(ValueError, match="first crossover decay"):
+        study.crossover_study(pair, s.replace(crossover_decays=(1.0, 10.0)))
 
 
 def test_studies_do_not_import_matplotlib():
