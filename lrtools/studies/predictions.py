@@ -719,9 +719,9 @@ def rate_study(settings: BalanceSettings | None = None) -> dict[str, dict[str, n
 
 
 @cached_run("ch5-noisy-connectome")
-def _noisy_connectome(members: np.ndarray, time: np.ndarray, noise: np.ndarray,
-                      settings: FamilySettings) -> dict[str, np.ndarray]:
-    s = settings
+def _noisy_connectome(settings: FamilySettings) -> dict[str, np.ndarray]:
+    s, data = settings, cached_family_runs(settings)  # the families: a function of settings
+    members, time, noise = data["members"], data["time"][:, 0], data["noise"]
     task = ExponentialFilter(c=s.c_new, dt=s.dt, t_max=s.t_max)
     out, inv = (connectome.noisy_speed_correlation(members, time, task, s.measurement_noise,
                                                    eta=s.eta, n_draws=s.n_draws, visible_exact=v)
@@ -732,16 +732,13 @@ def _noisy_connectome(members: np.ndarray, time: np.ndarray, noise: np.ndarray,
             "rho_variance": rho_v}
 
 
-def noisy_connectome_study(data: Mapping[str, np.ndarray],
-                           settings: FamilySettings | None = None) -> dict[str, np.ndarray]:
+def noisy_connectome_study(settings: FamilySettings | None = None) -> dict[str, np.ndarray]:
     """Predictions 1 and 6 from noisy measurements (cached ``"ch5-noisy-connectome"``).
 
     Parameters
     ----------
-    data : mapping
-        :func:`cached_family_runs` (``members``, ``time``, ``noise``).
     settings : FamilySettings, optional
-        ``measurement_noise``, ``n_draws``, the new task.
+        The families (:func:`cached_family_runs`), ``measurement_noise``, ``n_draws``.
 
     Returns
     -------
@@ -750,10 +747,7 @@ def noisy_connectome_study(data: Mapping[str, np.ndarray],
         speed from noisy overlaps and the time to the first criterion; ``rho_invisible``:
         visible overlaps exact (from behaviour); ``rho_variance``: the noisy output variance.
     """
-    s = FamilySettings() if settings is None else settings
-    require_keys(data, ["members", "time", "noise"], "family data")
-    return _noisy_connectome(np.asarray(data["members"]), np.asarray(data["time"])[:, 0],
-                             np.asarray(data["noise"]), s)
+    return _noisy_connectome(FamilySettings() if settings is None else settings)
 
 
 @cached_run("ch5-crossover")

@@ -416,14 +416,14 @@ def test_rate_pattern_measurement_and_crossover_numbers_by_hand():
     assert_close(c["cross_efold_max"], 10.0, rtol=1e-12)
 
 
-def test_rate_noisy_and_crossover_studies_are_cached(family, tmp_path, monkeypatch):
+def test_rate_noisy_and_crossover_studies_are_cached(tmp_path, monkeypatch):
     monkeypatch.setenv("LRTOOLS_CACHE", str(tmp_path))
     ba = study.BalanceSettings(seeds=(0,), N=20, learning_time=0.05)
     rr = study.rate_study(ba)
     assert list(rr) == [study.rate_label(*g) for g in ba.rate_gains]
-    data, _ = family
-    fs = study.FamilySettings(measurement_noise=(0.0, 0.1), n_draws=2)
-    nz = study.noisy_connectome_study(data, fs)
+    fs = study.FamilySettings(seeds=(0, 1), N=40, n_family=6, epochs=20, base_epochs=50,
+                              measurement_noise=(0.0, 0.1), n_draws=2)
+    nz = study.noisy_connectome_study(fs)
     assert nz["rho_speed"].shape == nz["rho_invisible"].shape == (2, 2)
     s = study.BurialSettings(pair_epochs=(300, 100, 100), crossover_decays=(0.0, 10.0),
                              crossover_N=200, crossover_rep=8, n_boot=4)
@@ -432,7 +432,7 @@ def test_rate_noisy_and_crossover_studies_are_cached(family, tmp_path, monkeypat
     assert cr["t_star"].shape == cr["t_formula"].shape == (2, 2)
     assert_close(cr["t_formula"][:, 0], cr["t_star"][:, 0], atol=0.0)
     names = sorted(p.name.rsplit("-", 1)[0] for p in tmp_path.glob("*.npz"))
-    assert names == ["ch5-crossover", "ch5-noisy-connectome", "ch5-rates"]
+    assert names == ["ch5-crossover", "ch5-families", "ch5-noisy-connectome", "ch5-rates"]
     with pytest.raises(ValueError, match="first crossover decay"):
         study.crossover_study(pair, s.replace(crossover_decays=(1.0, 10.0)))
 
