@@ -1,0 +1,610 @@
+"""The previous compiled kernels, frozen for same-run comparisons (benchmarks only).
+
+A verbatim copy of ``lrtools/_kernels.py`` as of commit 722b6ea (sequential sums
+over neurons, ``math.erf`` and ``math.exp`` per neuron, separate passes for
+activity, readout and recurrence). The benchmarks time it beside the current
+kernels, and ``check_agreement.py`` measures how far the two disagree. Nothing
+in ``lrtools`` imports it.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import types
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+LINEAR, ERF, TANH = 0, 1, 2
+PHI_CODES = {"linear": LINEAR, "erf": ERF, "tanh": TANH}
+
+_SQRT_PI_2 = math.sqrt(math.pi) / 2.0  # erf(sqrt(pi) x / 2) has slope 1 at 0
+_PI_4 = math.pi / 4.0
+_PI_2 = math.pi / 2.0
+
+# Quadrature for the tanh gain E[phi'(sqrt(D) xi)], xi ~ N(0, 1), and its
+# derivative; both are accurate to ~4e-15 for every D (checked against mpmath
+# in tests/science/test_closure.py).
+# Small D (<= _TANH_SWITCH): Gauss-Hermite in xi (the integrand is analytic in a
+# strip of half-width pi / (2 sqrt(D)) around the real axis, wide when D is small;
+# 80 nodes reach 2e-16 at D = 0.3 but only 2e-10 at D = 1).
+_GH_N = 80
+_gh_x, _gh_w = np.polynomial.hermite_e.hermegauss(_GH_N)
+_GH_X = np.ascontiguousarray(_gh_x)
+_GH_W = np.ascontiguousarray(_gh_w / math.sqrt(2.0 * math.pi))
+# Larger D: trapezoidal rule in s = sqrt(D) xi with nodes s_j = j h. sech(s)^2 is
+# analytic for |Im s| < pi/2; on the line Im s = 1.4 the Gaussian factor grows by
+# at most exp(1.4^2 / (2 D)) <= 26 (D >= 0.3), so the error is about
+# 26 / cos(1.4)^2 exp(-2 pi 1.4 / h) ~ 1e-16 for h = 0.2. sech^2 < 2e-17 beyond
+# |s| = 20, and the Gaussian factor < 3e-18 beyond |s| = 9 sqrt(D) (the window).
+# phi' = sech^2 and phi''' are tabulated at the nodes.
+_TR_H = 0.2
+_TR_MID = 100
+_TR_S = np.arange(-_TR_MID, _TR_MID + 1) * _TR_H  # |s| <= 20
+_tr_t = np.tanh(_TR_S)
+_TR_Q = np.ascontiguousarray(1.0 - _tr_t * _tr_t)
+_TR_Q3 = np.ascontiguousarray(_TR_Q * (6.0 * _tr_t * _tr_t - 2.0))
+_TANH_SWITCH = 0.3
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def phi_scalar(code, x):
+    if code == LINEAR:
+        return x
+    if code == ERF:
+        return math.erf(_SQRT_PI_2 * x)
+    return math.tanh(x)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def dphi_scalar(code, x):
+    if code == LINEAR:
+        return 1.0
+    if code == ERF:
+        return math.exp(-_PI_4 * x * x)
+    t = math.tanh(x)
+    return 1.0 - t * t
+
+
+@njit(cache=True, error_model="numpy")
+def _tanh_gain(delta):
+    # returns (E[phi'(h)], d/dDelta E[phi'(h)]) with h ~ N(0, delta);
+    # the derivative is E[phi'''(h)] / 2 (Price's theorem).
+    g = 0.0
+    dg = 0.0
+    if delta <= _TANH_SWITCH:
+        s = math.sqrt(delta)
+        for i in range(_GH_N):
+            t = math.tanh(s * _GH_X[i])
+            q = 1.0 - t * t
+            g += _GH_W[i] * q
+            dg += _GH_W[i] * q * (6.0 * t * t - 2.0)
+    else:
+        c = _TR_H / math.sqrt(2.0 * math.pi * delta)
+        half = min(_TR_MID, int(9.0 * math.sqrt(delta) / _TR_H) + 1)
+        for i in range(_TR_MID - half, _TR_MID + half + 1):
+            s = _TR_S[i]
+            w = c * math.exp(-0.5 * s * s / delta)
+            g += w * _TR_Q[i]
+            dg += w * _TR_Q3[i]
+    return g, 0.5 * dg
+
+
+@njit(cache=True, error_model="numpy")
+def gain(code, delta):
+    """(<phi'>, d<phi'>/dDelta) for a centred Gaussian of variance delta."""
+    if code == LINEAR:
+        return 1.0, 0.0
+    if code == ERF:
+        a = 1.0 + _PI_2 * delta
+        g = 1.0 / math.sqrt(a)
+        return g, -_PI_4 * g / a
+    return _tanh_gain(delta)
+
+
+@njit(cache=True, error_model="numpy")
+def gain_array(code, delta):
+    g = np.empty_like(delta)
+    dg = np.empty_like(delta)
+    for i in range(delta.size):
+        g.flat[i], dg.flat[i] = gain(code, delta.flat[i])
+    return g, dg
+
+
+@njit(cache=True, error_model="numpy")
+def phi_array(code, x):
+    out = np.empty_like(x)
+    for i in range(x.size):
+        out.flat[i] = phi_scalar(code, x.flat[i])
+    return out
+
+
+@njit(cache=True, error_model="numpy")
+def dphi_array(code, x):
+    out = np.empty_like(x)
+    for i in range(x.size):
+        out.flat[i] = dphi_scalar(code, x.flat[i])
+    return out
+
+
+# ---------------------------------------------------------------------------
+# N-dimensional network
+# ---------------------------------------------------------------------------
+
+
+def _net_forward(X, iM, iU, iV, iZ, x, dt, code, A, P, w):
+    """Outputs ``y (B, T, n_out)`` and coordinates ``kap (B, T+1, d)``.
+
+    If ``A`` and ``P`` have shape ``(B, T+1, N)`` (not ``(0, 0, 0)``), they receive
+    ``phi(h)`` and ``phi'(h)``, which the backward pass then reuses. Population
+    averages are ``(1/N) sum_i``, or ``sum_i w_i`` when the weights ``w`` (shape
+    ``(N,)``, not ``(0,)``) are given: the weighted rows of the population limit.
+    """
+    store = A.shape[0] > 0
+    weighted = w.shape[0] > 0
+    N = X.shape[0]
+    B, T, n_in = x.shape
+    R = iU.shape[0]
+    n_out = iZ.shape[0]
+    d = n_in + R
+    y = np.zeros((B, T, n_out))
+    kap = np.zeros((B, T + 1, d))
+    invN = 1.0 if weighted else 1.0 / N
+    for b in prange(B):
+        a = np.empty(N)
+        r = np.empty(R)
+        for t in range(T + 1):
+            # a = phi(h[t]), h[t] = M kM[t] + U kU[t]
+            for i in range(N):
+                h = 0.0
+                for j in range(n_in):
+                    h += X[i, iM[j]] * kap[b, t, j]
+                for j in range(R):
+                    h += X[i, iU[j]] * kap[b, t, n_in + j]
+                a[i] = phi_scalar(code, h)
+                if store:
+                    A[b, t, i] = a[i]
+                    P[b, t, i] = dphi_scalar(code, h)
+            if t >= 1:
+                for o in range(n_out):
+                    s = 0.0
+                    for i in range(N):
+                        s += (w[i] if weighted else 1.0) * X[i, iZ[o]] * a[i]
+                    y[b, t - 1, o] = s * invN
+            if t < T:
+                for j in range(R):
+                    s = 0.0
+                    for i in range(N):
+                        s += (w[i] if weighted else 1.0) * X[i, iV[j]] * a[i]
+                    r[j] = s * invN
+                for j in range(n_in):
+                    kap[b, t + 1, j] = (1.0 - dt) * kap[b, t, j] + dt * x[b, t, j]
+                for j in range(R):
+                    kap[b, t + 1, n_in + j] = (1.0 - dt) * kap[b, t, n_in + j] + dt * r[j]
+    return y, kap
+
+
+def _net_backward(X, iM, iU, iV, iZ, x, kap, gy, dt, code, A, P, w):
+    """Gradient ``dX (N, k)`` of ``L`` given ``gy = dL/dy`` (shape ``(B, T, n_out)``).
+
+    ``A``, ``P``: ``phi(h)``, ``phi'(h)`` stored by the forward pass, or empty
+    ``(0, 0, 0)`` arrays to recompute them from ``kap``. ``w``: the weights of
+    :func:`_net_forward`; every contribution to row ``i`` then carries ``w_i``
+    (instead of ``1/N``).
+    """
+    stored = A.shape[0] > 0
+    weighted = w.shape[0] > 0
+    N, k = X.shape
+    B, T, n_in = x.shape
+    R = iU.shape[0]
+    n_out = iZ.shape[0]
+    invN = 1.0 / N
+    dXb = np.zeros((B, N, k))
+    for b in prange(B):
+        dX = dXb[b]
+        lam = np.zeros(N)
+        a = np.empty(N)
+        p = np.empty(N)
+        r = np.empty(R)
+        c = np.empty(R)
+        for t in range(T, -1, -1):
+            # activity at step t
+            for i in range(N):
+                if stored:
+                    a[i] = A[b, t, i]
+                    p[i] = P[b, t, i]
+                    continue
+                h = 0.0
+                for j in range(n_in):
+                    h += X[i, iM[j]] * kap[b, t, j]
+                for j in range(R):
+                    h += X[i, iU[j]] * kap[b, t, n_in + j]
+                a[i] = phi_scalar(code, h)
+                p[i] = dphi_scalar(code, h)
+            # lam holds dL/dh[t+1] (zero for t = T); propagate through
+            # h[t+1] = (1-dt) h[t] + dt U r[t] + dt M x[t], r[t] = V^T a / N
+            if t < T:
+                for j in range(R):
+                    s = 0.0
+                    for i in range(N):
+                        s += X[i, iU[j]] * lam[i]
+                    c[j] = dt * s
+                    s = 0.0
+                    for i in range(N):
+                        s += (w[i] if weighted else 1.0) * X[i, iV[j]] * a[i]
+                    r[j] = s * (1.0 if weighted else invN)
+                for i in range(N):
+                    li = lam[i]
+                    wi = w[i] if weighted else invN
+                    for j in range(R):
+                        dX[i, iU[j]] += dt * li * r[j]
+                        dX[i, iV[j]] += a[i] * c[j] * wi
+                    for j in range(n_in):
+                        dX[i, iM[j]] += dt * li * x[b, t, j]
+            if t >= 1:
+                # dL/dh[t] from y[t-1] = Z^T a / N and from h[t+1]
+                for i in range(N):
+                    s = 0.0
+                    wi = w[i] if weighted else invN
+                    for o in range(n_out):
+                        g = gy[b, t - 1, o]
+                        s += X[i, iZ[o]] * g
+                        dX[i, iZ[o]] += a[i] * g * wi
+                    if t < T:
+                        for j in range(R):
+                            s += X[i, iV[j]] * c[j]
+                        lam[i] = (1.0 - dt) * lam[i] + p[i] * s * wi
+                    else:
+                        lam[i] = p[i] * s * wi
+    dX = np.zeros((N, k))
+    for b in range(B):
+        dX += dXb[b]
+    return dX
+
+
+@njit(cache=True, error_model="numpy")
+def net_simulate(X, iM, iU, iV, iZ, x, dt, code, noise, record, w):
+    """Full N-dimensional Euler simulation, with additive activity noise.
+
+    ``h[t+1] = (1-dt) h[t] + dt (U V^T phi(h) / N + M x[t]) + noise[b, t]``.
+    ``noise`` has shape ``(B, T, N)`` or ``(0, 0, 0)`` for none. Returns ``y`` and,
+    if ``record``, the activity ``H (B, T+1, N)`` (else an empty array). With
+    weights ``w`` (``(N,)``, not ``(0,)``) the averages ``1/N sum_i`` become
+    ``sum_i w_i``.
+    """
+    N = X.shape[0]
+    B, T, n_in = x.shape
+    R = iU.shape[0]
+    n_out = iZ.shape[0]
+    weighted = w.shape[0] > 0
+    invN = 1.0 if weighted else 1.0 / N
+    noisy = noise.shape[0] > 0
+    y = np.zeros((B, T, n_out))
+    H = np.zeros((B, T + 1, N)) if record else np.zeros((0, 0, 0))
+    h = np.zeros(N)
+    a = np.empty(N)
+    r = np.empty(R)
+    for b in range(B):
+        h[:] = 0.0
+        for t in range(T + 1):
+            for i in range(N):
+                a[i] = phi_scalar(code, h[i])
+            if record:
+                H[b, t] = h
+            if t >= 1:
+                for o in range(n_out):
+                    s = 0.0
+                    for i in range(N):
+                        s += (w[i] if weighted else 1.0) * X[i, iZ[o]] * a[i]
+                    y[b, t - 1, o] = s * invN
+            if t < T:
+                for j in range(R):
+                    s = 0.0
+                    for i in range(N):
+                        s += (w[i] if weighted else 1.0) * X[i, iV[j]] * a[i]
+                    r[j] = s * invN
+                for i in range(N):
+                    drive = 0.0
+                    for j in range(R):
+                        drive += X[i, iU[j]] * r[j]
+                    for j in range(n_in):
+                        drive += X[i, iM[j]] * x[b, t, j]
+                    h[i] = (1.0 - dt) * h[i] + dt * drive
+                    if noisy:
+                        h[i] += noise[b, t, i]
+    return y, H
+
+
+# ---------------------------------------------------------------------------
+# Reduced (overlap) theory
+# ---------------------------------------------------------------------------
+
+
+def _theory_forward(S, iM, iU, iV, iZ, x, dt, code):
+    """Reduced dynamics of the coordinates; returns ``y (B, T, n_out)``, ``kap``.
+
+    ``kap[t+1] = (1-dt) kap[t] + dt (x[t], g(D_t) S_VX kap[t])`` and
+    ``y[t] = g(D_{t+1}) S_ZX kap[t+1]`` with ``D = kap^T S_XX kap`` and ``g`` the
+    Gaussian gain (1 for linear networks).
+    """
+    B, T, n_in = x.shape
+    R = iU.shape[0]
+    n_out = iZ.shape[0]
+    d = n_in + R
+    iX = np.concatenate((iM, iU))
+    y = np.zeros((B, T, n_out))
+    kap = np.zeros((B, T + 1, d))
+    for b in prange(B):
+        for t in range(T + 1):
+            D = 0.0
+            if code != LINEAR:
+                for i in range(d):
+                    for j in range(d):
+                        D += kap[b, t, i] * S[iX[i], iX[j]] * kap[b, t, j]
+            g, _ = gain(code, D)
+            if t >= 1:
+                for o in range(n_out):
+                    s = 0.0
+                    for i in range(d):
+                        s += S[iZ[o], iX[i]] * kap[b, t, i]
+                    y[b, t - 1, o] = g * s
+            if t < T:
+                for j in range(n_in):
+                    kap[b, t + 1, j] = (1.0 - dt) * kap[b, t, j] + dt * x[b, t, j]
+                for j in range(R):
+                    s = 0.0
+                    for i in range(d):
+                        s += S[iV[j], iX[i]] * kap[b, t, i]
+                    kap[b, t + 1, n_in + j] = (1.0 - dt) * kap[b, t, n_in + j] + dt * g * s
+    return y, kap
+
+
+def _theory_backward(S, iM, iU, iV, iZ, kap, gy, dt, code):
+    """``F = dL/dS`` with the entries of ``S`` treated as independent (``(k, k)``).
+
+    The symmetric loss derivative of the paper is ``Gamma = F + F^T``.
+    """
+    k = S.shape[0]
+    B, T1, d = kap.shape
+    T = T1 - 1
+    R = iU.shape[0]
+    n_in = d - R
+    n_out = iZ.shape[0]
+    iX = np.concatenate((iM, iU))
+    Fb = np.zeros((B, k, k))
+    for b in prange(B):
+        F = Fb[b]
+        q_next = np.zeros(d)
+        q = np.zeros(d)
+        rho = np.zeros(R)
+        for t in range(T, -1, -1):
+            kt = kap[b, t]
+            D = 0.0
+            if code != LINEAR:
+                for i in range(d):
+                    for j in range(d):
+                        D += kt[i] * S[iX[i], iX[j]] * kt[j]
+            g, dgdD = gain(code, D)
+            dg = 0.0
+            for i in range(d):
+                q[i] = 0.0
+            if t >= 1:
+                for o in range(n_out):
+                    go = gy[b, t - 1, o]
+                    s = 0.0
+                    for i in range(d):
+                        s += S[iZ[o], iX[i]] * kt[i]
+                        F[iZ[o], iX[i]] += g * go * kt[i]
+                        q[i] += g * S[iZ[o], iX[i]] * go
+                    dg += go * s
+            if t < T:
+                for i in range(d):
+                    q[i] += (1.0 - dt) * q_next[i]
+                for j in range(R):
+                    rho[j] = dt * q_next[n_in + j]
+                    s = 0.0
+                    for i in range(d):
+                        s += S[iV[j], iX[i]] * kt[i]
+                        F[iV[j], iX[i]] += g * rho[j] * kt[i]
+                        q[i] += g * S[iV[j], iX[i]] * rho[j]
+                    dg += rho[j] * s
+            if code != LINEAR:
+                dD = dg * dgdD
+                for i in range(d):
+                    s = 0.0
+                    for j in range(d):
+                        F[iX[i], iX[j]] += dD * kt[i] * kt[j]
+                        s += (S[iX[i], iX[j]] + S[iX[j], iX[i]]) * kt[j]
+                    q[i] += dD * s
+            for i in range(d):
+                q_next[i] = q[i]
+    F = np.zeros((k, k))
+    for b in range(B):
+        F += Fb[b]
+    return F
+
+
+# ---------------------------------------------------------------------------
+# Many rank-1 networks at once (one input, one output)
+# ---------------------------------------------------------------------------
+
+
+@njit(cache=True, error_model="numpy")
+def _rank1_forward_row(km, ku, g, ku_next, mm, mu, uu, vm, vu, dt, erf):
+    # one time step of kappa_u and the gain for every trial (vectorised over trials)
+    for b in range(km.shape[0]):
+        a = km[b]
+        c = ku[b]
+        gt = 1.0
+        if erf:
+            gt = 1.0 / math.sqrt(1.0 + _PI_2 * (mm * a * a + 2.0 * mu * a * c + uu * c * c))
+        g[b] = gt
+        ku_next[b] = (1.0 - dt) * c + dt * gt * (vm * a + vu * c)
+
+
+@njit(cache=True, error_model="numpy")
+def _rank1_backward_row(km, ku, g, target, w, lam, acc, zm, zu, vm, vu, mu, uu, dt, last, erf):
+    # one time step of the adjoint for every trial; acc holds per-trial sums:
+    # 0-3 zm, zu, vm, vu; 4-6 mm, mu, uu; 7 loss
+    a0, a1, a2, a3 = acc[0], acc[1], acc[2], acc[3]
+    a4, a5, a6, a7 = acc[4], acc[5], acc[6], acc[7]
+    for b in range(km.shape[0]):
+        a = km[b]
+        c = ku[b]
+        gt = g[b]
+        o = zm * a + zu * c
+        err = gt * o - target[b]
+        wt = w[b]
+        a7[b] += wt * err * err
+        gy = 2.0 * wt * err
+        psi = gy * o
+        lnext = lam[b]
+        newl = gy * gt * zu
+        if not last:
+            psi += lnext * dt * (vm * a + vu * c)
+            a2[b] += lnext * dt * gt * a
+            a3[b] += lnext * dt * gt * c
+            newl += lnext * ((1.0 - dt) + dt * gt * vu)
+        a0[b] += gy * gt * a
+        a1[b] += gy * gt * c
+        if erf:
+            psi *= -0.5 * _PI_2 * gt * gt * gt  # dL/dDelta; dg/dDelta = -(pi/4) g^3
+            a4[b] += psi * a * a
+            a5[b] += 2.0 * psi * a * c
+            a6[b] += psi * c * c
+            newl += 2.0 * psi * (mu * a + uu * c)
+        lam[b] = newl
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def rank1_many(S, x, target, w, dt, erf):
+    """Loss and ``Gamma`` of the reduced theory for ``n`` rank-1 networks on one batch.
+
+    ``S (n, 4, 4)`` in the order ``(m, u, v, z)``; ``x, target, w (B, T)``; ``erf``
+    selects the erf gain (else linear). The input coordinate ``kappa_m`` is shared
+    by all networks and computed once; each network runs ``kappa_u`` and its adjoint
+    (the equations of ``_theory_forward`` / ``_theory_backward`` written out for
+    rank 1). Returns ``L (n,)`` and ``Gamma (n, 4, 4)``.
+
+    The inner loops run over the batch, one time step at a time, with one
+    accumulator per trial, summed in trial order at the end: the compiler
+    vectorises them without reassociating any sum (no ``fastmath``), so the result
+    is bit-identical whatever the CPU's vector width. The GIL is released, so
+    disjoint sets of networks can run on several threads.
+    """
+    n = S.shape[0]
+    B, T = x.shape
+    km = np.zeros((T + 1, B))
+    for t in range(T):
+        for b in range(B):
+            km[t + 1, b] = (1.0 - dt) * km[t, b] + dt * x[b, t]
+    tg = np.ascontiguousarray(target.T)
+    wt = np.ascontiguousarray(w.T)
+    L = np.zeros(n)
+    Gam = np.zeros((n, 4, 4))
+    ku = np.zeros((T + 1, B))
+    g = np.ones((T + 1, B))
+    spare = np.empty(B)
+    lam = np.zeros(B)
+    acc = np.zeros((8, B))
+    tot = np.zeros(8)
+    for i in range(n):
+        mm, mu, uu = S[i, 0, 0], S[i, 0, 1], S[i, 1, 1]
+        vm, vu, zm, zu = S[i, 2, 0], S[i, 2, 1], S[i, 3, 0], S[i, 3, 1]
+        ku[0, :] = 0.0
+        for t in range(T):
+            _rank1_forward_row(km[t], ku[t], g[t], ku[t + 1], mm, mu, uu, vm, vu, dt, erf)
+        _rank1_forward_row(km[T], ku[T], g[T], spare, mm, mu, uu, vm, vu, dt, erf)
+        acc[:, :] = 0.0
+        lam[:] = 0.0
+        for t in range(T, 0, -1):
+            _rank1_backward_row(km[t], ku[t], g[t], tg[t - 1], wt[t - 1], lam, acc, zm, zu,
+                                vm, vu, mu, uu, dt, t == T, erf)
+        tot[:] = 0.0
+        for b in range(B):
+            for q in range(8):
+                tot[q] += acc[q, b]
+        L[i] = tot[7]
+        G = Gam[i]
+        G[0, 0] = 2.0 * tot[4]
+        G[1, 1] = 2.0 * tot[6]
+        G[0, 1] = G[1, 0] = tot[5]
+        G[2, 0] = G[0, 2] = tot[2]
+        G[2, 1] = G[1, 2] = tot[3]
+        G[3, 0] = G[0, 3] = tot[0]
+        G[3, 1] = G[1, 3] = tot[1]
+    return L, Gam
+
+
+# Each batched kernel is compiled twice: serially (small work, or a busy
+# machine, where thread start-up dominates) and parallel over the batch.
+_PARALLEL_WORK = 400_000  # B * T * N above which the parallel version pays off
+
+
+def _renamed(fn, suffix):
+    # numba's on-disk cache is indexed by the function's qualified name and ignores
+    # compiler flags: the parallel variant needs a name of its own, or it would load
+    # the serial machine code from the cache.
+    clone = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + suffix,
+                               fn.__defaults__, fn.__closure__)
+    clone.__qualname__ = fn.__qualname__ + suffix
+    clone.__module__ = fn.__module__
+    return clone
+
+
+def parallel_mode() -> str:
+    """``$LRTOOLS_PARALLEL``: ``"auto"`` (default), ``"always"`` or ``"never"``.
+
+    ``auto`` runs a batched kernel in parallel when its work (``B * T * N``) is at
+    least ``_PARALLEL_WORK``; ``always`` and ``never`` force one variant (the
+    reproducibility study compares them). Both variants sum over the batch in the
+    same order, so they agree bit for bit.
+    """
+    mode = os.environ.get("LRTOOLS_PARALLEL", "auto").strip().lower() or "auto"
+    if mode not in ("auto", "always", "never"):
+        raise ValueError(f"LRTOOLS_PARALLEL must be auto, always or never, got {mode!r}")
+    return mode
+
+
+def _dual(fn):
+    serial = njit(cache=True, error_model="numpy")(fn)
+    parallel = njit(cache=True, parallel=True, error_model="numpy")(_renamed(fn, "_parallel"))
+
+    def call(*args, work):
+        mode = parallel_mode()
+        use = work >= _PARALLEL_WORK if mode == "auto" else mode == "always"
+        return parallel(*args) if use else serial(*args)
+
+    call.serial, call.parallel = serial, parallel
+    call.__doc__ = fn.__doc__
+    call.__name__ = fn.__name__.lstrip("_")
+    return call
+
+
+net_forward = _dual(_net_forward)
+net_backward = _dual(_net_backward)
+theory_forward = _dual(_theory_forward)
+theory_backward = _dual(_theory_backward)
+
+
+def warmup() -> None:
+    """Compile (or load from numba's cache) every kernel on tiny inputs."""
+    X = np.random.default_rng(0).standard_normal((6, 4))
+    idx = [np.array([i], dtype=np.int64) for i in range(4)]
+    x = np.zeros((2, 2, 1))
+    S = X.T @ X / 6
+    for code in (LINEAR, ERF, TANH):
+        none = np.zeros((0, 0, 0))
+        for work in (0, _PARALLEL_WORK):
+            for A, P in ((none, none), (np.empty((2, 3, 6)), np.empty((2, 3, 6)))):
+                for w in (np.zeros(0), np.full(6, 1.0 / 6)):
+                    y, kap = net_forward(X, *idx, x, 0.1, code, A, P, w, work=work)
+                    net_backward(X, *idx, x, kap, y, 0.1, code, A, P, w, work=work)
+            y, kap = theory_forward(S, *idx, x, 0.1, code, work=work)
+            theory_backward(S, *idx, kap, y, 0.1, code, work=work)
+        net_simulate(X, *idx, x, 0.1, code, np.zeros((0, 0, 0)), False, np.zeros(0))
+
+
+__all__ = ["PHI_CODES", "numba"]
