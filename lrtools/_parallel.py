@@ -113,8 +113,22 @@ def _limit_threads() -> None:
 
 
 def _process_setup() -> None:
-    """Initializer of local worker processes: single-threaded environment and libraries."""
+    """Initializer of local worker processes: single-threaded environment and libraries.
+
+    numba reads ``NUMBA_NUM_THREADS`` when it is imported (here, when the worker
+    unpickles this initializer) and again before each compilation, and refuses a
+    changed value once its thread pool runs. So the environment is changed and
+    numba's configuration reloaded *before* the pool starts; the pool then starts
+    with one thread, and later compilations read the same value.
+    """
     os.environ.update(SINGLE_THREAD_ENV)
+    from numba.core import config
+    from numba.np.ufunc import parallel
+
+    if parallel._is_initialized:  # pragma: no cover - the pool started before us
+        os.environ["NUMBA_NUM_THREADS"] = str(config.NUMBA_NUM_THREADS)
+    else:
+        config.reload_config()
     _limit_threads()
 
 

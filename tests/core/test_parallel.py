@@ -78,6 +78,25 @@ def test_processes_have_one_numba_thread_each():
         assert ex._max_workers >= 1
 
 
+def _compile_in_worker(i):
+    import numba
+    import numpy as np
+
+    @numba.njit
+    def shifted_sum(x):  # a fresh function: numba compiles, and rereads its config
+        return x.sum() + i
+
+    return shifted_sum(np.ones(3)), numba.get_num_threads()
+
+
+def test_workers_can_compile_after_their_pool_started():
+    # numba rereads NUMBA_NUM_THREADS before each compilation and refuses a value
+    # that differs from the running pool's; the initializer must leave them equal
+    with make_executor("processes:2") as ex:
+        out = run_jobs(_compile_in_worker, [(i,) for i in range(4)], ex)
+    assert out == [(3.0 + i, 1) for i in range(4)]
+
+
 def test_an_executor_is_passed_through_and_bad_specs_raise():
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         assert make_executor(pool) is pool
