@@ -187,6 +187,27 @@ def prose_numerals(source: str, allowed: Sequence[str] = ()) -> list[tuple[int, 
     are allowed, and so is every numeral inside one of the ``allowed`` phrases on
     its line. Returns ``(line, numeral, line text)`` for each other numeral.
     """
+    out = []
+    for lineno, line in prose_lines(source):
+            spans = [m.span() for m in _REFERENCE.finditer(line)]
+            for phrase in allowed:
+                start = line.find(phrase)
+                while start >= 0:
+                    spans.append((start, start + len(phrase)))
+                    start = line.find(phrase, start + 1)
+            for m in _NUMERAL.finditer(line):
+                if any(a <= m.start() and m.end() <= b for a, b in spans):
+                    continue
+                out.append((lineno, m.group(0), line.strip()))
+    return out
+
+
+def prose_lines(source: str) -> list[tuple[int, str]]:
+    """``(line, text)`` of the Markdown prose of a notebook, as the numeral check reads it.
+
+    Code, maths, roles, links, comments and labels are removed (each keeps its line
+    breaks, so line numbers count within the markdown cells).
+    """
     import jupytext
 
     nb = jupytext.reads(source, fmt="md:myst")
@@ -198,17 +219,7 @@ def prose_numerals(source: str, allowed: Sequence[str] = ()) -> list[tuple[int, 
         text = cell.source
         for pattern in _STRIP:
             text = pattern.sub(lambda m: "\n" * m.group(0).count("\n"), text)
-        for i, line in enumerate(text.splitlines()):
-            spans = [m.span() for m in _REFERENCE.finditer(line)]
-            for phrase in allowed:
-                start = line.find(phrase)
-                while start >= 0:
-                    spans.append((start, start + len(phrase)))
-                    start = line.find(phrase, start + 1)
-            for m in _NUMERAL.finditer(line):
-                if any(a <= m.start() and m.end() <= b for a, b in spans):
-                    continue
-                out.append((line0 + i + 1, m.group(0), line.strip()))
+        out.extend((line0 + i + 1, line) for i, line in enumerate(text.splitlines()))
         line0 += cell.source.count("\n") + 1
     return out
 
