@@ -307,7 +307,7 @@ def plot_p1_learning_speed(data: Mapping[str, np.ndarray], effects: Mapping[str,
     """
     fig, axes = plt.subplots(1, 3, figsize=(14, 3.8), width_ratios=[1.25, 1, 0.8])
     plot_family(axes, data, effects)
-    _titled(axes, ["a  one family learns c = 0.4", "b  predicted speed vs outcome",
+    _titled(axes, ["a  one family learns the new filter", "b  predicted speed vs outcome",
                    f"c  {len(data['speed'])} base networks"])
     return fig
 
@@ -403,8 +403,9 @@ def plot_p5_noise_burial(study: Mapping, decay: Mapping[str, np.ndarray]):
     fig, axes = plt.subplots(1, 4, figsize=(17, 3.9))
     plot_burial(axes, study["burial"], study["fit"], show=1,
                 N_scan=(study["burial_N"], study["fit_N"]), decay=decay)
+    s_N = np.ravel(study["burial_N"]["std"])[0]
     _titled(axes, ["a  individuals under noise", "b  readability",
-                   "c  lifetime (inset: N, s = 4e-3)", "d  weight decay erases"],
+                   f"c  lifetime (inset: N, s = {s_N:g})", "d  weight decay erases"],
             loc="left", fontsize="small")
     return fig
 
@@ -423,7 +424,8 @@ def plot_p6_noise_speed(data: Mapping[str, np.ndarray], effects: Mapping[str, np
     """
     fig, ax = plt.subplots(figsize=(5.2, 4))
     plot_noise_speed(ax, data, effects)
-    ax.set_title("noise sensitivity vs learning time, five families", fontsize="small")
+    ax.set_title(f"noise sensitivity vs learning time, {len(data['noise'])} families",
+                 fontsize="small")
     return fig
 
 

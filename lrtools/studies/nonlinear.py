@@ -64,7 +64,10 @@ __all__ = [
     "figure4_numbers",
     "init_plateau",
     "ESCAPE_LOSS",
+    "figure4_verdicts",
     "figure8_numbers",
+    "figure8_verdicts",
+    "FOLLOWS",
     "figure8_table",
     "preconditioner_numbers",
     "convergence_fits",
@@ -449,7 +452,8 @@ def figure4_numbers(runs: Mapping[str, History], *, tail: int = 50,
         ``escape_theory`` and the Gaussianity of the final entries:
         ``fig4_kurtosis_max`` (largest |excess kurtosis|), ``fig4_ks_max``,
         ``fig4_mardia`` with their Gaussian sampling spreads ``fig4_kurtosis_sd``,
-        ``fig4_ks_typical``, ``fig4_mardia_sd``.
+        ``fig4_ks_typical``, ``fig4_mardia_sd``; and the verdicts of
+        :func:`figure4_verdicts`.
     """
     require_keys(runs, ("network", "exact", "direct"), "runs")
     sim, exact, direct = runs["network"], runs["exact"], runs["direct"]
@@ -468,7 +472,70 @@ def figure4_numbers(runs: Mapping[str, History], *, tail: int = 50,
         "fig4_kurtosis_sd": noise["excess_kurtosis"], "fig4_ks_max": np.max(g_end.ks),
         "fig4_ks_typical": noise["ks"], "fig4_mardia": g_end.mardia,
         "fig4_mardia_sd": noise["mardia"],
-    }
+    } | figure4_verdicts(sim.loss, exact.loss, direct.loss, tail=tail, threshold=threshold)
+
+
+#: A map "follows" a network when their final overlaps differ by at most this
+#: fraction of the largest overlap (the verdicts of Figures 4 and 8).
+FOLLOWS = 0.1
+
+
+def figure4_verdicts(sim_loss: np.ndarray, theory_loss: np.ndarray, direct_loss: np.ndarray,
+                     *, tail: int = 50, threshold: float = ESCAPE_LOSS) -> dict[str, str]:
+    """What the text of Figure 4 may say about the escape, computed from the losses.
+
+    Returns
+    -------
+    dict
+        ``fig4_escape_verdict`` (whether network and theory leave the plateau
+        within a tenth of the network's escape epoch of each other, or which is
+        first, or that one never does) and ``fig4_direct_verdict`` (whether descent
+        without ``G`` is still above the escape threshold at the end).
+    """
+    e_sim, e_th = _escape(sim_loss, threshold), _escape(theory_loss, threshold)
+    if e_sim < 0 or e_th < 0:
+        who = [n for n, e in (("the network", e_sim), ("the theory", e_th)) if e < 0]
+        escape = f"{' and '.join(who)} never leave{'s' if len(who) == 1 else ''} the plateau"
+    elif abs(e_sim - e_th) <= 0.1 * max(e_sim, e_th):
+        escape = "network and theory leave the long initial plateau together"
+    else:
+        first = "network" if e_sim < e_th else "theory"
+        escape = f"the {first} leaves the long initial plateau first"
+    final = float(np.mean(direct_loss[-tail:]))
+    direct = ("is still on the plateau" if final >= threshold
+              else "has left the plateau as well, more slowly")
+    return {"fig4_escape_verdict": escape, "fig4_direct_verdict": direct}
+
+
+def figure8_verdicts(exact_error: float, first_order_error: float) -> dict[str, str]:
+    """What the text of Figure 8 may say about the large-step maps, from their errors.
+
+    ``exact_error`` and ``first_order_error``: final overlaps of the large-step
+    network against the exact and the first-order map, relative to the largest
+    overlap. A map follows the network when its error is at most :data:`FOLLOWS`.
+
+    Returns
+    -------
+    dict
+        ``fig8_large_verdict`` (a clause for the body) and ``fig8_large_summary``
+        (for the summary).
+    """
+    e, f = float(exact_error), float(first_order_error)
+    if e <= FOLLOWS and f > FOLLOWS:
+        body = (f"the *exact* map still follows the network, to {e:.3f} (relative) in its "
+                f"final overlaps, whereas the first-order map misses by {f:.2f}")
+        summary = "the exact map (not the first-order flow) still follows the network"
+    elif e <= FOLLOWS:
+        body = (f"both the *exact* map and the first-order map follow the network "
+                f"(final overlaps within {e:.3f} and {f:.3f}, relative)")
+        summary = "both the exact map and the first-order flow still follow the network"
+    else:
+        closer = "the exact map is the closer" if e < f else "the first-order map is the closer"
+        body = (f"neither overlap map follows the network to the end: their final overlaps "
+                f"miss the network's by {e:.2f} (exact map) and {f:.2f} (first-order map), "
+                f"relative; {closer}")
+        summary = "neither the exact map nor the first-order flow follows the network"
+    return {"fig8_large_verdict": body, "fig8_large_summary": summary}
 
 
 def init_plateau(settings: FlipFlopSettings, *, n_seeds: int = 6,
@@ -515,7 +582,9 @@ def closure_summary(hist: History, task: Task, seed: int = 0, tail: float = 0.1,
     Returns
     -------
     dict
-        ``loss``, ``closure``, ``closure_ratio``, ``kurt``, ``ks``, ``mardia``.
+        ``loss``, ``closure``, ``closure_ratio``, ``kurt``, ``ks``, ``mardia``, and
+        ``tails``: ``"leptokurtic"`` or ``"platykurtic"`` by the sign of the most
+        extreme excess kurtosis, ``"Gaussian-tailed"`` when it is within 2 s.d.
     """
     cl = closure_loss(hist, task, hist.info.get("phi", "erf"), seed=seed) if closure is None \
         else np.asarray(closure)
@@ -527,7 +596,21 @@ def closure_summary(hist: History, task: Task, seed: int = 0, tail: float = 0.1,
             "closure_ratio": float(np.mean(cl[-n:]) / np.mean(hist.loss[-n:])),
             "kurt": float(np.max(np.abs(g.excess_kurtosis)) / nz["excess_kurtosis"]),
             "ks": float(np.max(g.ks) / nz["ks"]),
-            "mardia": float(g.mardia / nz["mardia"])}
+            "mardia": float(g.mardia / nz["mardia"]),
+            "tails": _tails(g.excess_kurtosis, nz["excess_kurtosis"])}
+
+
+def _tails(kurtosis: np.ndarray, sd: float) -> str:
+    """"leptokurtic", "platykurtic" or "Gaussian-tailed": the entries' most extreme kurtosis.
+
+    Gaussian-tailed when every |excess kurtosis| is within 2 sampling s.d.;
+    otherwise the sign of the most extreme one.
+    """
+    k = np.asarray(kurtosis, dtype=float)
+    worst = k.flat[np.argmax(np.abs(k))]
+    if abs(worst) <= 2 * sd:
+        return "Gaussian-tailed"
+    return "leptokurtic" if worst > 0 else "platykurtic"
 
 
 def figure8_numbers(data: Mapping, *, tail: int = 30) -> dict:
@@ -547,7 +630,9 @@ def figure8_numbers(data: Mapping, *, tail: int = 30) -> dict:
         every statistic of :func:`closure_summary`; ``fig8_large_exact_error`` and
         ``fig8_large_first_order_error`` (final overlaps of the large-step network
         against the exact and first-order maps, relative to the largest overlap of
-        the small-step exact map, as in Figure 4) and ``fig8_large_loss_first_order``.
+        the small-step exact map, as in Figure 4), ``fig8_large_loss_first_order``
+        and ``fig8_large_loss_exact`` (means over the last ``tail`` epochs), and the
+        verdicts of :func:`figure8_verdicts`.
     """
     require_keys(data, ("task", "histories", "closure", "runs"), "figure 8 data")
     require_keys(data["runs"], ("small", "large"), "figure 8 runs")
@@ -562,7 +647,10 @@ def figure8_numbers(data: Mapping, *, tail: int = 30) -> dict:
         fig8_large_exact_error=np.max(np.abs(final - big["exact"].overlaps[-1])) / scale,
         fig8_large_first_order_error=np.max(np.abs(final - big["first-order"].overlaps[-1]))
         / scale,
-        fig8_large_loss_first_order=big["first-order"].loss[-tail:].mean())
+        fig8_large_loss_first_order=big["first-order"].loss[-tail:].mean(),
+        fig8_large_loss_exact=big["exact"].loss[-tail:].mean())
+    out.update(figure8_verdicts(out["fig8_large_exact_error"],
+                                out["fig8_large_first_order_error"]))
     return out
 
 

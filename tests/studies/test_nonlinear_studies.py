@@ -163,14 +163,49 @@ def test_figure8_numbers_and_table_on_hand_made_runs():
     assert num["fig8_large_exact_error"] == pytest.approx(0.15, rel=1e-15)
     assert num["fig8_large_first_order_error"] == pytest.approx(0.5, rel=1e-15)
     assert num["fig8_large_loss_first_order"] == pytest.approx(0.3, rel=1e-15)
+    assert num["fig8_large_loss_exact"] == 1.0
     assert set(num) == {f"fig8_small_{k}" for k in ("loss", "closure", "closure_ratio", "kurt",
-                                                    "ks", "mardia")} | {
-        "fig8_large_exact_error", "fig8_large_first_order_error", "fig8_large_loss_first_order"}
+                                                    "ks", "mardia", "tails")} | {
+        "fig8_large_exact_error", "fig8_large_first_order_error", "fig8_large_loss_first_order",
+        "fig8_large_loss_exact", "fig8_large_verdict", "fig8_large_summary"}
+    # errors 0.15 and 0.5: neither within FOLLOWS = 0.1, the exact map closer
+    assert num["fig8_large_verdict"].startswith("neither overlap map follows")
+    assert "0.15 (exact map) and 0.50 (first-order map)" in num["fig8_large_verdict"]
+    assert num["fig8_large_verdict"].endswith("the exact map is the closer")
     table = study.figure8_table(num).splitlines()
     assert len(table) == 3 and table[1].split()[:2] == ["small", "0.1000"]
     assert table[2].endswith("exact map 0.150, vs first-order map 0.50 (relative)")
     with pytest.raises(ValueError, match="fig8"):
         study.figure8_table({"fig8_large_exact_error": 0.1})
+
+
+def test_figure_verdicts_follow_the_numbers():
+    v = study.figure8_verdicts(0.02, 0.9)
+    assert v["fig8_large_verdict"].startswith("the *exact* map still follows the network, "
+                                              "to 0.020")
+    assert v["fig8_large_summary"] == ("the exact map (not the first-order flow) still "
+                                       "follows the network")
+    assert study.figure8_verdicts(0.05, 0.08)["fig8_large_verdict"].startswith("both")
+    v = study.figure8_verdicts(2.3, 1.6)
+    assert v["fig8_large_verdict"].endswith("the first-order map is the closer")
+    assert v["fig8_large_summary"].startswith("neither")
+    # escape: within a tenth of each other, one first, one never; direct descent
+    drop = lambda at: np.r_[np.ones(at), np.full(60, 0.01)]  # noqa: E731 - loss curves
+    v = study.figure4_verdicts(drop(100), drop(105), np.ones(200))
+    assert v == {"fig4_escape_verdict": "network and theory leave the long initial plateau "
+                                        "together",
+                 "fig4_direct_verdict": "is still on the plateau"}
+    v = study.figure4_verdicts(drop(100), drop(300), drop(150))
+    assert v["fig4_escape_verdict"] == "the network leaves the long initial plateau first"
+    assert v["fig4_direct_verdict"].startswith("has left the plateau")
+    v = study.figure4_verdicts(np.ones(50), drop(10), np.ones(50))
+    assert v["fig4_escape_verdict"] == "the network never leaves the plateau"
+
+
+def test_tails_names_the_sign_of_the_most_extreme_kurtosis():
+    assert study._tails(np.array([0.1, -0.2]), 0.2) == "Gaussian-tailed"
+    assert study._tails(np.array([0.1, -0.9, 0.5]), 0.2) == "platykurtic"
+    assert study._tails(np.array([[3.0, -0.9]]), 0.2) == "leptokurtic"
 
 
 def test_preconditioner_numbers():
