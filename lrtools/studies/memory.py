@@ -18,6 +18,7 @@ Every expensive run is cached with :func:`lrtools.cache.cached_run`.
 
 from __future__ import annotations
 
+import concurrent.futures
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -359,7 +360,8 @@ def span_at_theta2(settings: LinearMemorySettings | None = None) -> dict:
     return memory.horizontal_span(paper_theta2(N=500, seed=s.seed))
 
 
-def flow_memory_scans(settings: FlowScanSettings | None = None) -> dict:
+def flow_memory_scans(settings: FlowScanSettings | None = None, *,
+                      executor: concurrent.futures.Executor | None = None) -> dict:
     """The three scans of "Does gradient flow remember?" (chapter 4), cached.
 
     (i) :func:`lrtools.memory.memory_vs_eta` from ``theta_2`` (entry
@@ -375,6 +377,9 @@ def flow_memory_scans(settings: FlowScanSettings | None = None) -> dict:
     ----------
     settings : FlowScanSettings, optional
         Default: the paper's.
+    executor : concurrent.futures.Executor, optional
+        Runs the step sizes of (i) and the starts of (ii) as independent jobs
+        (:func:`lrtools.make_executor`); the results do not depend on it.
 
     Returns
     -------
@@ -387,12 +392,12 @@ def flow_memory_scans(settings: FlowScanSettings | None = None) -> dict:
     if s.n_unit < 1 or s.n_broad < 1:
         raise ValueError("need at least one unit-norm and one broad start")
     S = paper_theta2(N=500, seed=s.seed)
-    eta_scan = _cached_memory_vs_eta(S, s.etas)
+    eta_scan = _cached_memory_vs_eta(S, s.etas, executor=executor)
     unit_starts = np.array([LowRankRNN.random(s.N_unit, 1, seed=k).overlaps().matrix
                             for k in range(1, s.n_unit + 1)])
     broad_starts = random_overlaps(s.n_broad, [s.seed, 5])
     starts = np.concatenate([unit_starts, broad_starts])
-    flows = _cached_flow_memory(starts)
+    flows = _cached_flow_memory(starts, executor=executor)
     S_broad = Overlaps(broad_starts[0], NAMES)
     dc_scan = _cached_memory_vs_loop_size(S_broad, s.dcs, c_A=s.c_A, eta=s.eta)
     loops = _cached_flow_loops(S, dcs=s.loop_dcs, c_A=s.c_A)
