@@ -41,8 +41,8 @@ def test_chapter_figures_have_their_panels():
                                             "noise_ratio_random", "rho_noise_time")}
     fig = figures.plot_p1_learning_speed(fam, fx)
     assert len(fig.axes) == 4  # three panels and the colour bar
-    assert _titles(fig)[:3] == ["a  one family learns c = 0.4", "b  predicted speed vs outcome",
-                                "c  2 base networks"]
+    assert _titles(fig)[:3] == ["a  one family learns the new filter",
+                                "b  predicted speed vs outcome", "c  2 base networks"]
     chk = {"sampled": 1 + rng.random((2, 30)), "predicted": np.ones((2, 30))}
     fig = figures.plot_p2_noise_separation(chk, fx, N=50)
     assert _titles(fig) == ["a  two equivalent trained networks, N = 50", "b  2 families each"]
@@ -76,10 +76,10 @@ def test_chapter_figures_have_their_panels():
     fig = figures.plot_p5_noise_burial(result, decay)
     assert len(fig.axes) == 4 and len(fig.axes[2].child_axes) == 1  # the inset of panel c
     assert [ax.get_title(loc="left") for ax in fig.axes[:4]] == [
-        "a  individuals under noise", "b  readability", "c  lifetime (inset: N, s = 4e-3)",
+        "a  individuals under noise", "b  readability", "c  lifetime (inset: N, s = 0.001)",
         "d  weight decay erases"]
     fig = figures.plot_p6_noise_speed(fam, fx)
-    assert _titles(fig) == ["noise sensitivity vs learning time, five families"]
+    assert _titles(fig) == ["noise sensitivity vs learning time, 2 families"]
     plt.close("all")
 
 

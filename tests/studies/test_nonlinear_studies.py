@@ -42,8 +42,10 @@ def test_runs_on_a_tiny_flip_flop(monkeypatch):
     assert set(other["large"]) == {"network", "exact", "first-order"} and "network" in other["adam"]
     task = TINY.task
     summary = study.closure_summary(runs["network"], task, seed=0)
-    assert set(summary) == {"loss", "closure", "closure_ratio", "kurt", "ks", "mardia"}
-    assert all(np.isfinite(v) for v in summary.values())
+    assert set(summary) == {"loss", "closure", "closure_ratio", "kurt", "ks", "mardia",
+                            "tails"}
+    assert all(np.isfinite(v) for k, v in summary.items() if k != "tails")
+    assert summary["tails"] in ("leptokurtic", "platykurtic", "Gaussian-tailed")
     hists = {"small": runs["network"], "adam": other["adam"]["network"]}
     cl = {k: closure.closure_loss(h, task, "erf", seed=0) for k, h in hists.items()}
     # the Gaussian-limit loss at the network's own overlaps on the training batches:
