@@ -168,10 +168,11 @@ def test_search_finds_overlap(browser, site_url):
     try:
         page.goto(f"{site_url}/search.html?q=overlap", wait_until="load")
         # Sphinx's search reports "Search finished, found N pages" when it is done
+        # (in #search-progress up to Sphinx 7.2, in p.search-summary from 7.3 on)
         page.wait_for_function(
-            "() => { const p = document.querySelector('#search-progress');"
+            "() => { const p = document.querySelector('#search-progress, .search-summary');"
             " return p && /found|finished|match/i.test(p.innerText)"
-            " && !/preparing/i.test(p.innerText); }",
+            " && !/preparing|searching/i.test(p.innerText); }",
             timeout=60_000)
         hits = page.evaluate(
             "Array.from(document.querySelectorAll('#search-results li, ul.search li'))"
