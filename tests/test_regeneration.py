@@ -94,3 +94,24 @@ def test_expected_files_are_complete():
                     assert spec["rtol"] <= numbers_tool.WIDE or spec.get("note"), where
                 if spec["kind"] == "bound":
                     assert spec["max"] > 0, where
+
+
+def test_proxy_spreads_widen_but_never_narrow():
+    full = _entry(2.0, {})  # a study that reran nothing: no move of its own
+    fast = {"mode": "fast", "configs": {"a": {}},
+            "keys": {"ch": {"v": _entry(1.0, {"a": 1.0 + 1e-6})}}}
+    old = {"mode": "full", "configs": {"a": {}},
+           "keys": {"ch": {"v": _entry(2.1, {"a": 2.1 + 2.1e-8})}}}
+    merged = numbers_tool.with_proxies("v", full, [("fast-x", fast), ("full-y", old)], "full", "ch")
+    assert merged["max_rel"] == pytest.approx(1e-6) and merged["largest_in"] == "fast-x:a"
+    assert merged["moved_in"] == ["fast-x:a", "full-y:a"]
+    assert full["moved_in"] == []  # the entry itself is left alone
+    # only a proxy of the same mode lends its values to a bound's largest magnitude
+    assert "full-y:reference" in merged["values"] and "fast-x:a" not in merged["values"]
+    spec = numbers_tool.derive_one("v", {"kind": "value"}, merged, 3)
+    assert spec["value"] == 2.0 and spec["rtol"] == pytest.approx(1e-5)
+    assert "fast-x:a" in spec["why"]
+    # a number no proxy knows keeps its own spread
+    alone = numbers_tool.with_proxies("w", _entry(3.0, {"a": 3.0 + 3e-9}), [("fast-x", fast)],
+                                      "full", "ch")
+    assert alone["max_rel"] == pytest.approx(1e-9)

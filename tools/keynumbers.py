@@ -36,6 +36,8 @@ Usage::
 
     python tools/keynumbers.py check --mode fast     # exit 1 and a table of differences
     python tools/keynumbers.py derive --mode fast    # tolerances from the spread file
+    python tools/keynumbers.py derive --mode full --proxy tests/expected/spread-fast.json
+                                                     # moves of other studies count too
     python tools/keynumbers.py freeze --mode fast    # current values, keeping tolerances
 """
 
@@ -45,6 +47,7 @@ import argparse
 import json
 import math
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -232,16 +235,51 @@ def derive_one(name: str, old: dict, entry: dict, configs: int) -> dict:
     return spec
 
 
-def derive(mode: str) -> Path:
-    """Rewrite the expected values from ``spread-<mode>.json``, keeping kinds and notes."""
+def with_proxies(name: str, entry: dict, proxies: Sequence[tuple[str, dict]], mode: str,
+                 chapter: str) -> dict:
+    """``entry`` with the spread of the same number in other perturbation studies added.
+
+    A proxy is a spread file of another mode, or of an earlier version of the code
+    in this mode: its relative (and absolute) moves raise this entry's, its
+    configurations count as moved in, named ``<label>:<config>``; the values of a
+    proxy of the same mode also count for a bound's largest magnitude. Used where
+    the study of this mode could not rerun every configuration; the ``why`` of
+    each derived entry names the proxies.
+    """
+    out = {**entry, "moved_in": list(entry["moved_in"]), "values": dict(entry["values"])}
+    for label, spread in proxies:
+        other = spread["keys"].get(chapter, {}).get(name)
+        if other is None or isinstance(other["reference"], str):
+            continue
+        if other["max_rel"] > out["max_rel"] or (not out["max_rel"] and other["max_abs"]
+                                                   > out["max_abs"]):
+            out["largest_in"] = f"{label}:{other['largest_in']}"
+        out["max_rel"] = max(out["max_rel"], other["max_rel"])
+        out["max_abs"] = max(out["max_abs"], other["max_abs"])
+        out["moved_in"] += [f"{label}:{c}" for c in other["moved_in"]]
+        if spread.get("mode") == mode:
+            out["values"].update({f"{label}:{c}": v for c, v in other["values"].items()})
+            out["values"][f"{label}:reference"] = other["reference"]
+    return out
+
+
+def derive(mode: str, proxies: Sequence[Path] = ()) -> Path:
+    """Rewrite the expected values from ``spread-<mode>.json``, keeping kinds and notes.
+
+    ``proxies``: further spread files whose moves count too (:func:`with_proxies`).
+    """
     spread = json.loads(spread_path(mode).read_text())
     path = expected_path(mode)
     old = json.loads(path.read_text()) if path.exists() else {}
-    configs = len(spread["configs"])
+    extra = [(f"{json.loads(Path(p).read_text()).get('mode', '?')}-"
+              f"{json.loads(Path(p).read_text()).get('measured', Path(p).stem)}",
+              json.loads(Path(p).read_text())) for p in proxies]
+    configs = len(spread["configs"]) + sum(len(s["configs"]) for _, s in extra)
     new, problems = {}, []
     for chapter, entries in spread["keys"].items():
         new[chapter] = {}
         for name, entry in sorted(entries.items()):
+            entry = with_proxies(name, entry, extra, mode, chapter)
             prev = old.get(chapter, {}).get(name, {})
             if not prev:
                 print(f"new number {chapter}.{name}: kind 'value' (edit the file if it is "
@@ -286,12 +324,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", choices=("fast", "full"), default="fast")
     parser.add_argument("--numbers", type=Path, default=NUMBERS,
                         help="folder of the numbers files to check (default: _build/numbers)")
+    parser.add_argument("--proxy", type=Path, action="append", default=[],
+                        help="derive: a further spread file whose moves count too (another "
+                             "mode's study, or this mode's on earlier code); repeatable")
     args = parser.parse_args(argv)
     if args.command == "freeze":
         print(f"wrote {freeze(args.mode)}")
         return 0
     if args.command == "derive":
-        print(f"wrote {derive(args.mode)}")
+        print(f"wrote {derive(args.mode, args.proxy)}")
         return 0
     rows = compare(args.mode, args.numbers)
     if rows:
