@@ -108,8 +108,10 @@ def test_proxy_spreads_widen_but_never_narrow():
     assert merged["max_rel"] == pytest.approx(1e-6) and merged["largest_in"] == "fast-x:a"
     assert merged["moved_in"] == ["fast-x:a", "full-y:a"]
     assert full["moved_in"] == []  # the entry itself is left alone
-    # only a proxy of the same mode lends its values to a bound's largest magnitude
-    assert "full-y:reference" in merged["values"] and "fast-x:a" not in merged["values"]
+    # every proxy lends its values to a bound's largest magnitude
+    assert merged["values"]["full-y:reference"] == 2.1 and "fast-x:a" in merged["values"]
+    zero = numbers_tool.with_proxies("v", _entry(0.0, {}), [("fast-x", fast)], "full", "ch")
+    assert numbers_tool.derive_one("v", {"kind": "bound"}, zero, 1)["max"] == 2e1
     spec = numbers_tool.derive_one("v", {"kind": "value"}, merged, 3)
     assert spec["value"] == 2.0 and spec["rtol"] == pytest.approx(1e-5)
     assert "fast-x:a" in spec["why"]

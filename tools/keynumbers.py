@@ -241,8 +241,9 @@ def with_proxies(name: str, entry: dict, proxies: Sequence[tuple[str, dict]], mo
 
     A proxy is a spread file of another mode, or of an earlier version of the code
     in this mode: its relative (and absolute) moves raise this entry's, its
-    configurations count as moved in, named ``<label>:<config>``; the values of a
-    proxy of the same mode also count for a bound's largest magnitude. Used where
+    configurations count as moved in, named ``<label>:<config>``, and its values
+    count for a bound's largest magnitude (a residual that came out exactly zero
+    here but not in another study is bounded by that study's value). Used where
     the study of this mode could not rerun every configuration; the ``why`` of
     each derived entry names the proxies.
     """
@@ -257,9 +258,8 @@ def with_proxies(name: str, entry: dict, proxies: Sequence[tuple[str, dict]], mo
         out["max_rel"] = max(out["max_rel"], other["max_rel"])
         out["max_abs"] = max(out["max_abs"], other["max_abs"])
         out["moved_in"] += [f"{label}:{c}" for c in other["moved_in"]]
-        if spread.get("mode") == mode:
-            out["values"].update({f"{label}:{c}": v for c, v in other["values"].items()})
-            out["values"][f"{label}:reference"] = other["reference"]
+        out["values"].update({f"{label}:{c}": v for c, v in other["values"].items()})
+        out["values"][f"{label}:reference"] = other["reference"]
     return out
 
 
