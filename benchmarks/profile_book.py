@@ -31,6 +31,7 @@ import json
 import os
 import platform
 import pstats
+import re
 import subprocess
 import sys
 import tempfile
@@ -119,6 +120,36 @@ def run_chapter(name: str, fast: bool, ledger: Ledger) -> float:
     return total
 
 
+_CALL = re.compile(r"\b(\w*stud\w*|figures|twin_\w+)\.(\w+)\(")
+
+
+def ledger_from_executed(folder: Path, chapters: list[str]) -> tuple[Ledger, dict[str, float]]:
+    """Seconds per cell of notebooks papermill executed (``tools/run_notebooks.py``).
+
+    Each code cell is charged to the study calls it makes (``study.name(``, key-number
+    functions left out), or to ``rest``; papermill records every cell's wall time.
+    """
+    ledger, totals = Ledger(), {}
+    for name in chapters:
+        path = folder / "book" / f"{name}.ipynb"
+        if not path.exists():
+            continue
+        ledger.chapter = name
+        total = 0.0
+        for cell in json.loads(path.read_text())["cells"]:
+            seconds = cell.get("metadata", {}).get("papermill", {}).get("duration")
+            if cell.get("cell_type") != "code" or not seconds:
+                continue
+            calls = [f"{a}.{b}" for a, b in _CALL.findall("".join(cell.get("source", "")))
+                     if "stud" in a and not b.endswith("_numbers")]
+            key = " + ".join(dict.fromkeys(calls)) if calls else "rest"
+            ledger.add(key, seconds)
+            ledger.calls[(name, key)] = ledger.calls.get((name, key), 0) + 1
+            total += seconds
+        totals[name] = total
+    return ledger, totals
+
+
 def machine() -> dict[str, str]:
     model = platform.processor() or platform.machine()
     try:
@@ -177,7 +208,24 @@ def main() -> None:
     parser.add_argument("--write-readme", action="store_true")
     parser.add_argument("--from-json", default=None,
                         help="only format an earlier --json result (with --write-readme)")
+    parser.add_argument("--from-executed", default=None, type=Path,
+                        help="charge the cell wall times of notebooks tools/run_notebooks.py "
+                             "executed (folder holding book/*.ipynb) instead of running")
+    parser.add_argument("--note", default="", help="conditions of the run, for the table")
     args = parser.parse_args()
+
+    if args.from_executed:
+        ledger, totals = ledger_from_executed(args.from_executed, args.chapters.split(","))
+        info = machine()
+        text = table(ledger, totals, args.mode, info).split("\n", 1)[1]
+        grand = sum(totals.values())
+        text = (f"Book profile, {args.mode} settings: cell wall times of an executed run, "
+                f"{grand:.0f} s in all ({info['date']}, {info['cpu']}, {info['cores']} cores"
+                f"{args.note}).\n" + text)
+        print(text)
+        if args.write_readme:
+            write_readme(text)
+        return
 
     if args.from_json:
         data = json.loads(Path(args.from_json).read_text())
