@@ -198,6 +198,8 @@ def summary(mode: str) -> Path:
             entry = {"reference": v, "max_abs": 0.0, "max_rel": 0.0, "moved_in": [],
                      "largest_in": None, "values": {}}
             for config, numbers in runs.items():
+                if chapter not in numbers:  # a configuration run on some chapters only
+                    continue
                 got = numbers.get(chapter, {}).get(name)
                 move = None if got is None else _move(v, got)
                 if move is None:
