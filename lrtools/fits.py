@@ -9,6 +9,7 @@ chapter:
 * :func:`fit_floor`: ``err(N)^2 = a^2 / N + b^2``, a sampling term plus a floor,
   with bootstrap intervals over seeds;
 * :func:`fit_rate`: the rate of an exponential decay;
+* :func:`step_extrapolation`: a straight line in the step size, read at zero step;
 * :func:`fit_exponent`: a log-log slope with a bootstrap interval;
 * :func:`cohens_d`, :func:`quartile_ratio`: effect sizes.
 """
@@ -22,8 +23,32 @@ import numpy as np
 from scipy import stats
 
 __all__ = ["loglog_slope", "PowerLaw", "fit_power_law", "fit_floor", "fit_rate",
-           "fit_exponent", "cohens_d", "quartile_ratio", "rank_correlation",
+           "fit_exponent", "step_extrapolation", "cohens_d", "quartile_ratio", "rank_correlation",
            "speed_linearity_residual"]
+
+
+def step_extrapolation(etas: Sequence[float], values) -> tuple[np.ndarray, np.ndarray]:
+    """Least-squares line ``values = slope * eta + intercept`` over step sizes ``etas``.
+
+    ``values`` has the step sizes on its first axis (shape ``(len(etas), ...)``);
+    every trailing position gets its own line. Returns ``(slope, intercept)``, each
+    of the trailing shape (floats for 1-d ``values``): the intercept is the part
+    that remains as ``eta -> 0``, the slope the part proportional to the step.
+    """
+    etas = np.asarray(etas, dtype=float)
+    y = np.asarray(values, dtype=float)
+    if etas.ndim != 1 or y.shape[:1] != etas.shape:
+        raise ValueError(f"values must have the {etas.size} step sizes on their first axis, "
+                         f"got shape {y.shape}")
+    if np.unique(etas).size < 2:
+        raise ValueError(f"a line in the step size needs two distinct steps, got {etas.tolist()}")
+    if not np.all(np.isfinite(y)):
+        raise ValueError("step extrapolation needs finite values")
+    slope, intercept = np.polyfit(etas, y.reshape(etas.size, -1), 1)
+    shape = y.shape[1:]
+    if not shape:
+        return float(slope[0]), float(intercept[0])
+    return slope.reshape(shape), intercept.reshape(shape)
 
 
 def loglog_slope(x: Sequence[float], y: Sequence[float]) -> float:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ..fits import fit_floor, fit_power_law
+from ..fits import fit_floor, fit_power_law, step_extrapolation
 from ..plotting import PALETTE
 
 __all__ = ["plot_limit", "plot_gaussian_error", "plot_failure", "plot_trust"]
@@ -81,8 +81,8 @@ def plot_gaussian_error(runs: Mapping[str, np.ndarray]):
         for j, eta in enumerate(etas):
             ax.plot(tau, err[i, j], color=cols[j], lw=1.6, label=rf"$\eta$ = {eta:g}")
         if len(etas) >= 2:
-            coef = np.polyfit(etas, err[i], 1)  # (2, n_points): slope and intercept per tau
-            ax.plot(tau, coef[1], color="0.2", ls="--", lw=1.2,
+            _, intercept = step_extrapolation(etas, err[i])  # one line per tau
+            ax.plot(tau, intercept, color="0.2", ls="--", lw=1.2,
                     label=r"$\eta \to 0$ (extrapolated)")
         ax.set(xlabel=r"learning time $\tau = \eta\cdot$epochs",
                title=f"({'ab'[i]}) {phi}: Gaussian theory vs population")

@@ -32,7 +32,7 @@ from .. import theory
 from .._parallel import run_jobs
 from ..cache import cached_run
 from ..closure import common_rows, out_of_span, row_cumulants, stein_gap
-from ..fits import fit_floor, fit_power_law, loglog_slope
+from ..fits import fit_floor, fit_power_law, loglog_slope, step_extrapolation
 from ..history import History
 from ..network import LowRankRNN
 from ..overlaps import Overlaps
@@ -464,7 +464,7 @@ def gaussian_error_numbers(runs: Mapping[str, np.ndarray], settings: GaussianErr
         for j in range(len(etas)):
             out[f"b_{phi}_{j}"] = float(b[j])
             out[f"b_final_{phi}_{j}"] = float(runs["final"][i, j])
-        slope, intercept = np.polyfit(etas, b, 1)
+        slope, intercept = step_extrapolation(etas, b)
         out[f"b0_{phi}"] = float(intercept)
         out[f"b_slope_{phi}"] = float(slope)
         out[f"b_share_{phi}"] = float(intercept / b[np.argmax(etas)])

@@ -1,0 +1,59 @@
+"""Wall time of the whole twin experiment at the paper's scale, in the reduced erf theory.
+
+Usage: python benchmarks/bench_twins.py [--pairs 10] [--json out.json]
+
+Runs :func:`lrtools.twins.twin_experiment` on :meth:`lrtools.TwinProtocol.paper`
+(30000 epochs of task A or B, then 30000 of task C, batch 128, ``dt = 0.05``,
+``T = 20`` s) with ``--pairs`` pairs (the paper: 10; the book: 50), without the
+cache, after a short warm-up run that compiles (or loads) the kernels. Reports
+the wall time of each phase and in all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+
+from lrtools import TwinProtocol, theory, twins
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pairs", type=int, default=10)
+    parser.add_argument("--json", default=None)
+    args = parser.parse_args()
+
+    p = TwinProtocol.paper().replace(n_pairs=args.pairs)
+    twins.twin_experiment(p.replace(epochs=(5, 5)), progress=False)  # compile / load
+
+    phases = {}
+    real = theory.learn_many
+
+    def timed(*a, **kw):
+        t0 = time.perf_counter()
+        out = real(*a, **kw)
+        task = type(a[1]).__name__
+        phases[task] = phases.get(task, 0.0) + time.perf_counter() - t0
+        return out
+
+    theory.learn_many = timed
+    try:
+        t0 = time.perf_counter()
+        twins.twin_experiment(p, progress=False)
+        total = time.perf_counter() - t0
+    finally:
+        theory.learn_many = real
+    print(f"numba threads: {os.environ.get('NUMBA_NUM_THREADS', 'default')}; "
+          f"{args.pairs} pairs, epochs {p.epochs}, batch {p.batch_size}")
+    for task, sec in phases.items():
+        print(f"{task:18s} {sec:8.1f} s")
+    print(f"{'whole experiment':18s} {total:8.1f} s")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"pairs": args.pairs, "phases": phases, "total": total}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
