@@ -791,6 +791,9 @@ def warmup() -> None:
             y, kap = theory_forward(S, *idx, x, 0.1, code, work=work)
             theory_backward(S, *idx, kap, y, 0.1, code, work=work)
         net_simulate(X, *idx, x, 0.1, code, np.zeros((0, 0, 0)), False, np.zeros(0))
+    from ._sampling import flip_flop_pulses
+
+    flip_flop_pulses(np.random.default_rng(0), 2, 40, 0.1, 0.5, 0.5, 2.0, 1.0, 2.0)
 
 
 __all__ = ["PHI_CODES", "numba"]

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import _sampling
 from .overlaps import Overlaps
 
 __all__ = [
@@ -358,25 +359,12 @@ def flip_flop_pulses(
         post_pulse) / dt`` after every onset ``k0``: the steps a flip-flop loss
         excludes.
     """
-    T = int(n_steps)
-    pulses = np.zeros((batch_size, T))
-    state = np.zeros((batch_size, T))
-    free = np.ones((batch_size, T), dtype=bool)
-    n_pulse, n_blank = _n(pulse_duration, dt), _n(pulse_duration + post_pulse, dt)
-    for b in range(batch_size):
-        onset = first_pulse
-        k_first = _n(first_pulse, dt)
-        free[b, :k_first] = False
-        while True:
-            k0 = _n(onset, dt)
-            if k0 >= T:
-                break
-            sign = 1.0 if rng.random() < 0.5 else -1.0
-            pulses[b, k0:k0 + n_pulse] = sign
-            state[b, k0:] = sign
-            free[b, k0:k0 + n_blank] = False
-            onset += pulse_duration + post_pulse + rng.uniform(wait_min, wait_max)
-    return pulses, state, free
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy Generator, got {type(rng).__name__}")
+    # compiled; the same draws in the same order as the loop described above
+    return _sampling.flip_flop_pulses(rng, int(batch_size), int(n_steps), float(dt),
+                                      float(pulse_duration), float(first_pulse),
+                                      float(post_pulse), float(wait_min), float(wait_max))
 
 
 @dataclass(frozen=True, kw_only=True)

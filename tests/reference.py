@@ -60,3 +60,27 @@ def random_batch(rng: np.random.Generator, B: int, T: int, n_in: int = 1, n_out:
     target = rng.standard_normal((B, T, n_out))
     mask = (rng.random((B, T, n_out)) > 0.2).astype(float)
     return x, target, mask
+
+
+def flip_flop_pulses_loop(rng, batch_size, n_steps, dt, *, pulse_duration=0.5,
+                          first_pulse=0.5, post_pulse=2.0, wait_min=4.0, wait_max=10.0):
+    """The flip-flop pulse trains as a plain Python loop (the compiled sampler's reference)."""
+    T = int(n_steps)
+    pulses = np.zeros((batch_size, T))
+    state = np.zeros((batch_size, T))
+    free = np.ones((batch_size, T), dtype=bool)
+    n_pulse = int(round(pulse_duration / dt))
+    n_blank = int(round((pulse_duration + post_pulse) / dt))
+    for b in range(batch_size):
+        onset = first_pulse
+        free[b, :int(round(first_pulse / dt))] = False
+        while True:
+            k0 = int(round(onset / dt))
+            if k0 >= T:
+                break
+            sign = 1.0 if rng.random() < 0.5 else -1.0
+            pulses[b, k0:k0 + n_pulse] = sign
+            state[b, k0:] = sign
+            free[b, k0:k0 + n_blank] = False
+            onset += pulse_duration + post_pulse + rng.uniform(wait_min, wait_max)
+    return pulses, state, free

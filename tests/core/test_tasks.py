@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import assert_close
+from reference import flip_flop_pulses_loop
 
 from lrtools import theory
 from lrtools.tasks import (
@@ -91,6 +92,34 @@ def test_flip_flop_pulses_signs_are_balanced():
     # 400 fair signs: mean within 4 standard errors (4 / sqrt(400) = 0.2) of zero
     assert abs(first.mean()) < 0.2
     assert np.all(state[:, -1] != 0) and free.dtype == bool
+
+
+@pytest.mark.parametrize("kw", [
+    {"batch_size": 64, "n_steps": 800, "dt": 0.025},
+    {"batch_size": 128, "n_steps": 400, "dt": 0.05, "wait_min": 1.0, "wait_max": 2.0},
+    # onsets and durations half a step off the grid (ties round to even), a first
+    # pulse beyond the trial, a trial shorter than one pulse
+    {"batch_size": 40, "n_steps": 97, "dt": 0.1, "pulse_duration": 0.25, "first_pulse": 0.35,
+     "post_pulse": 0.45, "wait_min": 0.05, "wait_max": 0.3},
+    {"batch_size": 5, "n_steps": 3, "dt": 0.1, "first_pulse": 0.5},
+    {"batch_size": 7, "n_steps": 30, "dt": 0.1, "first_pulse": 0.0, "pulse_duration": 1.0},
+])
+def test_flip_flop_pulses_are_the_plain_loop_bit_for_bit(kw):
+    # the compiled sampler draws the same numbers in the same order: the same
+    # batches and the generator left in the same state
+    for seed in range(6):
+        r1, r2 = np.random.default_rng(seed), np.random.default_rng(seed)
+        got = flip_flop_pulses(r1, **kw)
+        want = flip_flop_pulses_loop(r2, **kw)
+        for g, w in zip(got, want, strict=True):
+            assert g.dtype == w.dtype and g.shape == w.shape
+            np.testing.assert_array_equal(g, w)
+        assert r1.random() == r2.random()
+
+
+def test_flip_flop_pulses_need_a_generator():
+    with pytest.raises(TypeError, match="Generator"):
+        flip_flop_pulses(np.random.RandomState(0), 2, 10, 0.1)
 
 
 def test_decision_making_epochs_target_and_mask():
