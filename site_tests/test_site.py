@@ -87,7 +87,10 @@ def test_page_renders(doc, browser, site_url, shots):
             assert folder not in text, f"{doc}: the page shows the build machine's path {folder}"
         unexpected = [e for e in js_errors if e not in KNOWN_JS_ERRORS]
         assert not unexpected, f"{doc}: JavaScript errors {unexpected}"
-        page.screenshot(path=str(shots / f"{doc.replace('/', '_')}.png"), full_page=True)
+        # the screenshot is for inspection only; a long page (the API reference) on a
+        # busy 2-core machine can take longer than playwright's default 30 s
+        page.screenshot(path=str(shots / f"{doc.replace('/', '_')}.png"), full_page=True,
+                        timeout=180_000)
         if doc != PAGES[0]:
             # the chapters are mathematics; the introduction and the reference pages need not be
             if not doc.endswith(("intro", "api", "references")):
