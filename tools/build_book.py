@@ -87,14 +87,72 @@ for name in ("sphinx_multitoc_numbering", "sphinx_jupyterbook_latex"):
         return {**meta, "parallel_read_safe": True, "parallel_write_safe": True}
     module.setup = setup
 
+# Sphinx cuts the sorted documents into equal runs (chapters 1-4 in one process,
+# chapter 5 and the short pages in the other); read them in chunks balanced by
+# their execution times instead (build_book.balanced_chunks).
+import sphinx.builders
+
+sys.path.insert(0, sys.argv[2])
+from build_book import balanced_chunks
+
+sphinx.builders.make_chunks = lambda docs, nproc, maxbatch=10: balanced_chunks(docs, nproc)
+
 import jupyter_book.sphinx as jbs
 from jupyter_book.cli.main import main
 
 _build = jbs.build_sphinx
 jobs = int(sys.argv[1])
 jbs.build_sphinx = lambda *a, **k: _build(*a, **{**k, "jobs": jobs})
-main(sys.argv[2:])
+main(sys.argv[3:])
 """
+
+#: Execution time of each notebook at paper settings, in seconds, one thread
+#: (MyST-NB's timing in a fresh-clone build, 2 December 2026, 2-core Intel Xeon).
+#: Only the order of magnitude matters: it balances the parallel build.
+NOTEBOOK_SECONDS = {
+    "book/02_nonlinear": 3856.0,
+    "book/04_memory": 3288.0,
+    "book/05_predictions": 2292.0,
+    "book/03_probe": 118.0,
+    "book/01_linear": 102.0,
+    "book/intro": 6.0,
+}
+
+
+def balanced_chunks(docnames, nproc: int, seconds: dict[str, float] | None = None) -> list:
+    """Split documents into at most ``nproc`` chunks of about equal execution time.
+
+    Sphinx reads each chunk in one process, its documents one after another, and
+    starts ``nproc`` processes at a time. Greedy longest-first assignment: each
+    document, longest first, goes to the chunk with the least time so far
+    (documents without a time count as 0). With ``nproc`` chunks every chunk starts
+    at once, so no queue order matters.
+
+    Parameters
+    ----------
+    docnames : sequence of str
+        Sphinx document names.
+    nproc : int
+        Number of parallel processes.
+    seconds : dict, optional
+        Execution time per document (default :data:`NOTEBOOK_SECONDS`).
+
+    Returns
+    -------
+    list of list of str
+        Every document exactly once; no empty chunk.
+    """
+    if nproc < 1:
+        raise ValueError(f"nproc must be at least 1, got {nproc}")
+    cost = NOTEBOOK_SECONDS if seconds is None else seconds
+    docs = sorted(docnames, key=lambda d: -cost.get(d, 0.0))  # stable: ties keep their order
+    chunks: list[list[str]] = [[] for _ in range(min(nproc, len(docs)))]
+    load = [0.0] * len(chunks)
+    for d in docs:
+        i = min(range(len(chunks)), key=lambda j: (load[j], len(chunks[j])))
+        chunks[i].append(d)
+        load[i] += cost.get(d, 0.0)
+    return [c for c in chunks if c]
 
 
 def install_mathjax() -> Path:
@@ -250,7 +308,7 @@ def main(argv: list[str]) -> int:
     # The jupyter-book CLI has no option for Sphinx's parallel build, but its
     # build_sphinx() takes `jobs`: run the CLI with that argument filled in, so the
     # notebooks execute in `jobs` processes (MyST-NB is parallel-read safe).
-    cmd = [sys.executable, "-c", _PARALLEL_CLI, str(jobs), *args]
+    cmd = [sys.executable, "-c", _PARALLEL_CLI, str(jobs), str(ROOT / "tools"), *args]
     print(f"+ jupyter-book {' '.join(args)}  ({jobs} parallel job(s); BOOK_JOBS to change)",
           flush=True)
 
