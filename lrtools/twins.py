@@ -13,12 +13,14 @@ from those features.
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from . import theory
+from ._parallel import SerialExecutor, run_jobs
 from .network import LowRankRNN
 from .overlaps import Overlaps, vector_names
 from .tasks import DecisionMaking, FlipFlop, Task, TeacherStudent
@@ -183,12 +185,19 @@ class TwinProtocol:
 
 
 def twin_experiment(protocol: TwinProtocol | None = None, *, update: str = "exact",
-                    progress: bool | None = None) -> dict[str, np.ndarray]:
+                    progress: bool | None = None,
+                    executor: concurrent.futures.Executor | None = None,
+                    ) -> dict[str, np.ndarray]:
     """The paper's nonlinear memory experiment in the reduced erf theory, many networks at once.
 
     All A twins share one batch stream, all B twins another, and in phase C all
     networks share one stream (:func:`lrtools.theory.learn_many`). Phase C starts
     from the state after the last A/B update.
+
+    With an ``executor`` the experiment runs as two jobs at a time: the A phase and
+    the B phase, then phase C of the A twins and of the B twins (the same batch
+    stream for both). Every network is updated on its own, so the result is the
+    same as without one, bit for bit.
 
     Parameters
     ----------
@@ -198,6 +207,10 @@ def twin_experiment(protocol: TwinProtocol | None = None, *, update: str = "exac
         The overlap map (``"first-order"``: the authors' Euler form of the flow).
     progress : bool, optional
         Progress bars.
+    executor : concurrent.futures.Executor, optional
+        Where the jobs run (:func:`lrtools.make_executor`; ``"processes:2"`` on two
+        cores). Default (or a :class:`lrtools.SerialExecutor`): this process, one call
+        per phase.
 
     Returns
     -------
@@ -208,15 +221,23 @@ def twin_experiment(protocol: TwinProtocol | None = None, *, update: str = "exac
         ``(n_pairs, 2)``.
     """
     p = TwinProtocol() if protocol is None else protocol
+    if update not in ("exact", "first-order"):
+        raise ValueError(f"update must be 'exact' or 'first-order', got {update!r}")
     n, (e_ab, e_c) = int(p.n_pairs), p.epochs
     start = random_overlaps(n, [p.seed, 0], cross_std=p.cross_std, norm_range=p.norm_range)
-    kw = {"record_every": p.record_every, "update": update, "progress": progress}
-    runs = [theory.learn_many(start, t, e_ab, p.eta_ab, "erf", seed=[p.seed, i + 1],
-                              eta_drop=p.eta_drop, **kw)
-            for i, t in enumerate((p.task_a, p.task_b))]
+    opts = (p.record_every, update, progress)
+    runs = run_jobs(_learn_job, [(start, t, e_ab, p.eta_ab, [p.seed, i + 1], p.eta_drop, *opts)
+                                 for i, t in enumerate((p.task_a, p.task_b))], executor)
     after = np.stack([runs[0]["overlaps"][-1], runs[1]["overlaps"][-1]], axis=1)  # (n, 2, 4, 4)
-    c = theory.learn_many(after.reshape(-1, 4, 4), p.task_c, e_c, p.eta_c, "erf",
-                          seed=[p.seed, 3], **kw)
+    if executor is None or isinstance(executor, SerialExecutor):  # one call: batches drawn once
+        c = _learn_job(after.reshape(-1, 4, 4), p.task_c, e_c, p.eta_c, [p.seed, 3], None, *opts)
+        c_overlaps, c_loss = c["overlaps"], c["loss"]
+    else:  # the A twins and the B twins, on the same batches: interleave them back
+        halves = run_jobs(_learn_job, [(after[:, k], p.task_c, e_c, p.eta_c, [p.seed, 3], None,
+                                        *opts) for k in (0, 1)], executor)
+        c = halves[0]
+        c_overlaps = np.stack([h["overlaps"] for h in halves], axis=2)
+        c_loss = np.stack([h["loss"] for h in halves], axis=2)
     n_rec = len(c["epoch"])
     return {
         "start": start,
@@ -224,10 +245,18 @@ def twin_experiment(protocol: TwinProtocol | None = None, *, update: str = "exac
         "ab_epoch": runs[0]["epoch"],
         "ab_loss": np.stack([runs[0]["loss"], runs[1]["loss"]], axis=2),
         "ab_drop": np.stack([runs[0]["drop_epoch"], runs[1]["drop_epoch"]], axis=1),
-        "c": c["overlaps"].reshape(n_rec, n, 2, 4, 4),
+        "c": c_overlaps.reshape(n_rec, n, 2, 4, 4),
         "c_epoch": c["epoch"],
-        "c_loss": c["loss"].reshape(e_c, n, 2),
+        "c_loss": c_loss.reshape(e_c, n, 2),
     }
+
+
+def _learn_job(S0: np.ndarray, task: Task, epochs: int, eta: float, seed: list,
+               eta_drop: tuple | None, record_every: int, update: str,
+               progress: bool | None) -> dict[str, np.ndarray]:
+    """One phase of :func:`twin_experiment` (a module-level job for any executor)."""
+    return theory.learn_many(S0, task, epochs, eta, "erf", seed=seed, eta_drop=eta_drop,
+                             record_every=record_every, update=update, progress=progress)
 
 
 def network_twin_check(

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -154,8 +155,8 @@ _cached_network_twin_check = cached_run("ch4-network-check")(twins.network_twin_
 # ---------------------------------------------------------------------------
 
 
-def twin_runs(settings: TwinSettings | None = None, *,
-              progress: bool | None = None) -> dict[str, np.ndarray]:
+def twin_runs(settings: TwinSettings | None = None, *, progress: bool | None = None,
+              executor: concurrent.futures.Executor | None = None) -> dict[str, np.ndarray]:
     """The twin experiment of ``settings.protocol``, cached (entry ``"ch4-twins"``).
 
     Parameters
@@ -164,6 +165,9 @@ def twin_runs(settings: TwinSettings | None = None, *,
         Default: the book's (:meth:`TwinSettings.paper`).
     progress : bool, optional
         Progress bars.
+    executor : concurrent.futures.Executor, optional
+        Where its jobs run (:func:`lrtools.twins.twin_experiment`; the result does
+        not depend on it, so it is not part of the cache key).
 
     Returns
     -------
@@ -171,7 +175,7 @@ def twin_runs(settings: TwinSettings | None = None, *,
         The result of :func:`lrtools.twins.twin_experiment`.
     """
     s = TwinSettings() if settings is None else settings
-    return _cached_twin_experiment(s.protocol, progress=progress)
+    return _cached_twin_experiment(s.protocol, progress=progress, executor=executor)
 
 
 def probes(protocol: TwinProtocol, n_trials: int, seed: int = 12345) -> list:

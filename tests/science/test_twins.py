@@ -72,6 +72,21 @@ def test_twin_experiment_shapes_and_features():
         twins.twin_features(data, "end")
 
 
+def test_twin_experiment_on_an_executor_is_the_same_bit_for_bit():
+    f = twins.TwinProtocol.fast()
+    small = {k: dataclasses.replace(getattr(f, k), batch_size=4)
+             for k in ("task_a", "task_b", "task_c")}
+    p = f.replace(**small, n_pairs=3, seed=5, epochs=(30, 20), record_every=10)
+    ref = twins.twin_experiment(p)
+    with lrtools.make_executor("processes:2") as ex:  # A | B, then C of the A | B twins
+        par = twins.twin_experiment(p, executor=ex)
+    assert ref.keys() == par.keys()
+    for k in ref:
+        assert np.array_equal(ref[k], par[k]), k
+    with pytest.raises(ValueError, match="update"):
+        twins.twin_experiment(p, update="euler")
+
+
 def test_network_twin_check_starts_from_the_twins():
     pair = twins.random_overlaps(2, 6)
     d = twins.network_twin_check(pair, N=60, epochs=2, eta=0.01, batch_size=2)
