@@ -26,8 +26,6 @@ does not depend on the CPU's vector width or on the number of threads.
 from __future__ import annotations
 
 import math
-import os
-import types
 
 import numba
 import numpy as np
@@ -35,6 +33,8 @@ from llvmlite import ir
 from numba import njit, prange
 from numba import types as nbtypes
 from numba.extending import intrinsic
+
+from ._dispatch import _PARALLEL_WORK, _dual, parallel_mode  # noqa: F401  (K.parallel_mode)
 
 LINEAR, ERF, TANH = 0, 1, 2
 PHI_CODES = {"linear": LINEAR, "erf": ERF, "tanh": TANH}
@@ -508,42 +508,85 @@ def net_simulate(X, iM, iU, iV, iZ, x, dt, code, noise, record, w):
 # ---------------------------------------------------------------------------
 
 
+#: Batch rows the reduced forward pass advances together (independent recursions
+#: side by side, so the time recursion of one row does not wait on its own latency).
+_LANES = 16
+
+
 def _theory_forward(S, iM, iU, iV, iZ, x, dt, code):
     """Reduced dynamics of the coordinates; returns ``y (B, T, n_out)``, ``kap``.
 
     ``kap[t+1] = (1-dt) kap[t] + dt (x[t], g(D_t) S_VX kap[t])`` and
     ``y[t] = g(D_{t+1}) S_ZX kap[t+1]`` with ``D = kap^T S_XX kap`` and ``g`` the
-    Gaussian gain (1 for linear networks).
+    Gaussian gain (1 for linear networks). Blocks of ``_LANES`` batch rows advance
+    in time together; each row's arithmetic is the same sequence of operations in
+    the same order whatever the block, so the result does not depend on it.
     """
     B, T, n_in = x.shape
     R = iU.shape[0]
     n_out = iZ.shape[0]
     d = n_in + R
     iX = np.concatenate((iM, iU))
+    SXX = np.empty((d, d))
+    SVX = np.empty((R, d))
+    SZX = np.empty((n_out, d))
+    for i in range(d):
+        for j in range(d):
+            SXX[i, j] = S[iX[i], iX[j]]
+        for j in range(R):
+            SVX[j, i] = S[iV[j], iX[i]]
+        for o in range(n_out):
+            SZX[o, i] = S[iZ[o], iX[i]]
     y = np.zeros((B, T, n_out))
     kap = np.zeros((B, T + 1, d))
-    for b in prange(B):
+    n_blocks = (B + _LANES - 1) // _LANES
+    for c in prange(n_blocks):
+        b0 = c * _LANES
+        nb = min(B, b0 + _LANES) - b0
+        k = np.zeros((d, _LANES))
+        k_next = np.zeros((d, _LANES))
+        D = np.zeros(_LANES)
+        g = np.ones(_LANES)
+        acc = np.zeros(_LANES)
         for t in range(T + 1):
-            D = 0.0
             if code != LINEAR:
+                for lane in range(nb):
+                    D[lane] = 0.0
                 for i in range(d):
                     for j in range(d):
-                        D += kap[b, t, i] * S[iX[i], iX[j]] * kap[b, t, j]
-            g, _ = gain(code, D)
+                        sij = SXX[i, j]
+                        for lane in range(nb):
+                            D[lane] += k[i, lane] * sij * k[j, lane]
+                for lane in range(nb):
+                    g[lane] = gain(code, D[lane])[0]
             if t >= 1:
                 for o in range(n_out):
-                    s = 0.0
+                    for lane in range(nb):
+                        acc[lane] = 0.0
                     for i in range(d):
-                        s += S[iZ[o], iX[i]] * kap[b, t, i]
-                    y[b, t - 1, o] = g * s
+                        szx = SZX[o, i]
+                        for lane in range(nb):
+                            acc[lane] += szx * k[i, lane]
+                    for lane in range(nb):
+                        y[b0 + lane, t - 1, o] = g[lane] * acc[lane]
             if t < T:
                 for j in range(n_in):
-                    kap[b, t + 1, j] = (1.0 - dt) * kap[b, t, j] + dt * x[b, t, j]
+                    for lane in range(nb):
+                        k_next[j, lane] = (1.0 - dt) * k[j, lane] + dt * x[b0 + lane, t, j]
                 for j in range(R):
-                    s = 0.0
+                    for lane in range(nb):
+                        acc[lane] = 0.0
                     for i in range(d):
-                        s += S[iV[j], iX[i]] * kap[b, t, i]
-                    kap[b, t + 1, n_in + j] = (1.0 - dt) * kap[b, t, n_in + j] + dt * g * s
+                        svx = SVX[j, i]
+                        for lane in range(nb):
+                            acc[lane] += svx * k[i, lane]
+                    for lane in range(nb):
+                        k_next[n_in + j, lane] = ((1.0 - dt) * k[n_in + j, lane]
+                                                  + dt * g[lane] * acc[lane])
+                for i in range(d):
+                    for lane in range(nb):
+                        k[i, lane] = k_next[i, lane]
+                        kap[b0 + lane, t + 1, i] = k_next[i, lane]
     return y, kap
 
 
@@ -724,51 +767,7 @@ def rank1_many(S, x, target, w, dt, erf):
     return L, Gam
 
 
-# Each batched kernel is compiled twice: serially (small work, or a busy
-# machine, where thread start-up dominates) and parallel over the batch.
-_PARALLEL_WORK = 400_000  # B * T * N above which the parallel version pays off
-
-
-def _renamed(fn, suffix):
-    # numba's on-disk cache is indexed by the function's qualified name and ignores
-    # compiler flags: the parallel variant needs a name of its own, or it would load
-    # the serial machine code from the cache.
-    clone = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + suffix,
-                               fn.__defaults__, fn.__closure__)
-    clone.__qualname__ = fn.__qualname__ + suffix
-    clone.__module__ = fn.__module__
-    return clone
-
-
-def parallel_mode() -> str:
-    """``$LRTOOLS_PARALLEL``: ``"auto"`` (default), ``"always"`` or ``"never"``.
-
-    ``auto`` runs a batched kernel in parallel when its work (``B * T * N``) is at
-    least ``_PARALLEL_WORK``; ``always`` and ``never`` force one variant (the
-    reproducibility study compares them). Both variants sum over the batch in the
-    same order, so they agree bit for bit.
-    """
-    mode = os.environ.get("LRTOOLS_PARALLEL", "auto").strip().lower() or "auto"
-    if mode not in ("auto", "always", "never"):
-        raise ValueError(f"LRTOOLS_PARALLEL must be auto, always or never, got {mode!r}")
-    return mode
-
-
-def _dual(fn):
-    serial = njit(cache=True, error_model="numpy")(fn)
-    parallel = njit(cache=True, parallel=True, error_model="numpy")(_renamed(fn, "_parallel"))
-
-    def call(*args, work):
-        mode = parallel_mode()
-        use = work >= _PARALLEL_WORK if mode == "auto" else mode == "always"
-        return parallel(*args) if use else serial(*args)
-
-    call.serial, call.parallel = serial, parallel
-    call.__doc__ = fn.__doc__
-    call.__name__ = fn.__name__.lstrip("_")
-    return call
-
-
+# Each batched kernel is compiled twice, serial and parallel (lrtools._dispatch).
 net_forward = _dual(_net_forward)
 net_backward = _dual(_net_backward)
 theory_forward = _dual(_theory_forward)

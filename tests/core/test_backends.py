@@ -64,3 +64,57 @@ def test_cuda_training_matches_cpu():
     th_cpu = theory.learn(h_cpu.initial, task, epochs=20, eta=5e-3, phi="erf")
     th_gpu = theory.learn(h_cpu.initial, task, epochs=20, eta=5e-3, phi="erf", device="cuda")
     assert rel_err(th_gpu.overlaps, th_cpu.overlaps) < 1e-10
+
+
+def _theory_forward_loop(S, iM, iU, iV, iZ, x, dt, phi):
+    """The reduced recursion one batch row and one time step at a time (plain Python)."""
+    import math
+
+    B, T, n_in = x.shape
+    iX = list(iM) + list(iU)
+    d, R, n_out = len(iX), len(iU), len(iZ)
+    y, kap = np.zeros((B, T, len(iZ))), np.zeros((B, T + 1, d))
+    for b in range(B):
+        for t in range(T + 1):
+            g = 1.0
+            if phi == "erf":
+                D = 0.0
+                for i in range(d):
+                    for j in range(d):
+                        D += kap[b, t, i] * S[iX[i], iX[j]] * kap[b, t, j]
+                g = 1.0 / math.sqrt(1.0 + math.pi / 2.0 * D)
+            if t >= 1:
+                for o in range(n_out):
+                    s = 0.0
+                    for i in range(d):
+                        s += S[iZ[o], iX[i]] * kap[b, t, i]
+                    y[b, t - 1, o] = g * s
+            if t < T:
+                for j in range(n_in):
+                    kap[b, t + 1, j] = (1.0 - dt) * kap[b, t, j] + dt * x[b, t, j]
+                for j in range(R):
+                    s = 0.0
+                    for i in range(d):
+                        s += S[iV[j], iX[i]] * kap[b, t, i]
+                    kap[b, t + 1, n_in + j] = (1.0 - dt) * kap[b, t, n_in + j] + dt * g * s
+    return y, kap
+
+
+@pytest.mark.parametrize("phi", ["linear", "erf"])
+@pytest.mark.parametrize("B, n_in, R, n_out", [(1, 1, 1, 1), (19, 1, 1, 1), (37, 2, 2, 2)])
+def test_reduced_forward_kernel_is_the_recursion_bit_for_bit(phi, B, n_in, R, n_out):
+    # the kernel advances blocks of batch rows together; every row must still see
+    # exactly the operations of the plain recursion, in order (serial and parallel)
+    from lrtools import _kernels as K
+
+    rng = np.random.default_rng(B)
+    k = 2 * R + n_in + n_out
+    A = rng.normal(size=(k, k))
+    S = A @ A.T / k
+    iM, iU = np.arange(R), np.arange(R, R + n_in)
+    iV, iZ = np.arange(R + n_in, 2 * R + n_in), np.arange(2 * R + n_in, k)
+    x = rng.normal(size=(B, 25, n_in))
+    y0, kap0 = _theory_forward_loop(S, iM, iU, iV, iZ, x, 0.05, phi)
+    for variant in (K.theory_forward.serial, K.theory_forward.parallel):
+        y, kap = variant(S, iM, iU, iV, iZ, x, 0.05, K.PHI_CODES[phi])
+        assert np.array_equal(y, y0) and np.array_equal(kap, kap0)
