@@ -17,7 +17,9 @@ five-dimensional level set of the conserved quantities
 (:func:`lrtools.conserved.conserved`). Its Lie brackets span the whole level set
 (:func:`horizontal_span`): the distribution is not integrable, and a closed loop
 in the loss-relevant coordinates (A -> B -> A) lifts to an open path, a geometric
-phase that remains when ``eta -> 0`` (:func:`flow_memory`).
+phase that remains when ``eta -> 0`` (:func:`flow_memory`, :func:`flow_loops`).
+The geometry (horizontal lifts, their curvature, the holonomy of small loops as
+curvature x enclosed area) lives in :mod:`lrtools.holonomy`.
 
 The conserved quantities and weight decay are in :mod:`lrtools.conserved`, the
 nonlinear twins in :mod:`lrtools.twins`, the decoders in :mod:`lrtools.decoding`;
@@ -43,6 +45,12 @@ from .conserved import (  # predicted_decay_rate: re-exported here, its home is 
 )
 from .equivalence import equivalent_overlaps
 from .history import History
+from .holonomy import (  # re-exported here; their home is lrtools.holonomy
+    horizontal_lifts,
+    horizontal_span,
+    lift_curvature,
+    loop_holonomy,
+)
 from .network import LowRankRNN
 from .overlaps import Overlaps
 from .tasks import Task
@@ -65,6 +73,9 @@ __all__ = [
     "flow_memory",
     "gaps",
     "horizontal_span",
+    "horizontal_lifts",
+    "lift_curvature",
+    "loop_holonomy",
     "predicted_decay_rate",
     "gap_series",
     "outside_span",
@@ -78,7 +89,6 @@ __all__ = [
 
 #: Vector order of rank-1 overlaps (one input, one output).
 NAMES = ("m", "u", "v", "z")
-_M, _U, _V, _Z = range(4)
 
 
 # ---------------------------------------------------------------------------
@@ -486,70 +496,6 @@ def gaps(S1: Overlaps | np.ndarray, S2: Overlaps | np.ndarray, phi: str = "linea
         f2 = np.array([S2["zm"], S2["vu"], S2["zu"] * S2["vm"]])
         out["function"] = float(np.max(np.abs(f1 - f2)))
     return out
-
-
-# ---------------------------------------------------------------------------
-# the Lax structure: horizontal directions and their brackets (linear, rank 1)
-# ---------------------------------------------------------------------------
-
-
-def _unit(a: int, b: int) -> np.ndarray:
-    E = np.zeros((4, 4))
-    E[a, b] = E[b, a] = 1.0
-    return E
-
-
-def _horizontal_fields(S: np.ndarray) -> list[np.ndarray]:
-    # Gamma of any linear rank-1 loss is dL/dzm E_zm + dL/dvu E_vu + dL/dp (vm E_zu + zu E_vm)
-    # with p = zu vm; the flow direction of each is -(E S + S E).
-    E3 = S[_V, _M] * _unit(_Z, _U) + S[_Z, _U] * _unit(_V, _M)
-    return [E @ S + S @ E for E in (_unit(_Z, _M), _unit(_V, _U), E3)]
-
-
-def horizontal_span(S: Overlaps | np.ndarray, h: float = 1e-6) -> dict:
-    """Rank of the flow directions of linear rank-1 learning and of their Lie brackets.
-
-    Every loss of a linear rank-1 network (one input, one output) is a function of
-    ``(sigma_zm, sigma_vu, sigma_zu sigma_vm)``, so at ``S`` the gradient flow can
-    only move along the three fields ``F_i(S) = -(E_i S + S E_i)`` with ``E_1 =
-    E_zm``, ``E_2 = E_vu``, ``E_3 = sigma_vm E_zu + sigma_zu E_vm``. They are tangent
-    to the level set of :func:`conserved` (dimension ``10 - 5 = 5``). If their Lie
-    brackets ``[F_i, F_j]`` (central differences, step ``h``) add directions, the
-    distribution is not integrable and closed loops can leave a net displacement.
-
-    Returns
-    -------
-    dict
-        ``fields``: singular values of the 3 fields; ``brackets``: singular values of
-        the fields with their 3 brackets (6 values); ``level_set_dim``: ``10 -`` rank
-        of the Jacobian of the conserved quantities; ``tangent``: the largest change
-        of the conserved quantities along any field or bracket (0 to ``O(h^2)``).
-    """
-    S = np.asarray(S.matrix if isinstance(S, Overlaps) else S, dtype=np.float64)
-    iu = np.triu_indices(4)
-
-    def jac(f, W):
-        return (f(S + h * W) - f(S - h * W)) / (2 * h)
-
-    fields = [lambda X, i=i: _horizontal_fields(X)[i] for i in range(3)]
-    F = [f(S) for f in fields]
-    brackets = [jac(fields[j], F[i]) - jac(fields[i], F[j]) for i, j in ((0, 1), (0, 2), (1, 2))]
-    rows = [M[iu] for M in F]
-    sv_fields = np.linalg.svd(np.array(rows), compute_uv=False)
-    sv_all = np.linalg.svd(np.array(rows + [B[iu] for B in brackets]), compute_uv=False)
-
-    def cons(X):
-        return conserved(X)
-
-    grads = []
-    for a, b in zip(*iu, strict=True):
-        grads.append(jac(cons, _unit(a, b) / (1.0 if a != b else 2.0)))
-    sv_cons = np.linalg.svd(np.array(grads), compute_uv=False)
-    rank_cons = int(np.sum(sv_cons > 1e-6 * sv_cons[0]))
-    tangent = max(float(np.max(np.abs(jac(cons, W)))) for W in F + brackets)
-    return {"fields": sv_fields, "brackets": sv_all, "level_set_dim": 10 - rank_cons,
-            "tangent": tangent}
-
 
 
 def gap_series(h1: History, h2: History, phi: str = "erf") -> dict[str, np.ndarray]:

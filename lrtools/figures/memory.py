@@ -237,17 +237,18 @@ def plot_figure7(data: dict):
 
 
 def plot_flow_memory(scans: dict):
-    """Figure "flow memory" of chapter 4 from :func:`flow_memory_scans`: three panels.
+    """Figure "flow memory" of chapter 4 from :func:`flow_memory_scans`: four panels.
 
     (a) Invisible gap of A, B, A vs A, A, A from ``theta_2`` against the step size,
     the flow's value and GD minus flow; (b) the flow's memory from many starts
     against the fifth singular value of fields and brackets; (c) flow and GD memory
-    against the loop size.
+    against the loop size; (d) from ``theta_2``, the flow's memory against the loop
+    size with its prediction, curvature x enclosed area.
     """
     eta_scan, flows, dc_scan = scans["eta_scan"], scans["flows"], scans["dc_scan"]
     etas, dcs, n_unit = scans["etas"], scans["dcs"], scans["n_unit"]
     dev = study.gd_flow_deviation(eta_scan)
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.8))
+    fig, axes = plt.subplots(1, 4, figsize=(16, 3.8))
     ax = axes[0]
     ax.loglog(etas, eta_scan["invisible"], "o-", color=PALETTE[3], label="GD (exact map)")
     ax.axhline(float(eta_scan["flow_invisible"]), color="0.2", ls="--", lw=1.2,
@@ -274,6 +275,22 @@ def plot_flow_memory(scans: dict):
     ax.minorticks_off()
     ax.set(xlabel=r"$c_B - c_A$", ylabel=r"$\|S_{ABA} - S_{AAA}\|$",
            title="c  memory vs loop size")
+    ax.legend(fontsize="x-small")
+    ax = axes[3]
+    hol = scans["holonomy"]
+    hd = np.asarray(hol["dcs"])
+    ax.loglog(hd, np.linalg.norm(hol["measured"], axis=(1, 2)), "o", color="0.2", ms=6,
+              label="gradient flow")
+    ax.loglog(hd, np.linalg.norm(hol["predicted"], axis=(1, 2)), "x--", color=PALETTE[0],
+              ms=7, label="curvature x enclosed area")
+    flipped = np.asarray(hol["cosine"]) < 0
+    if flipped.any():
+        ax.loglog(hd[flipped], np.linalg.norm(hol["predicted"], axis=(1, 2))[flipped], "s",
+                  mfc="none", mec=PALETTE[3], ms=11, label="prediction points the other way")
+    ax.set_xticks(hd, [f"{d:g}" for d in hd], rotation=45)
+    ax.minorticks_off()
+    ax.set(xlabel=r"$c_B - c_A$", ylabel=r"$\|S_{ABA} - S_{AAA}\|$",
+           title=r"d  $\theta_2$: holonomy vs its prediction")
     ax.legend(fontsize="x-small")
     return fig
 

@@ -63,6 +63,7 @@ __all__ = [
     "horizontal_span_numbers",
     "flow_memory_numbers",
     "flow_loop_numbers",
+    "holonomy_numbers",
     "conditions_numbers",
 ]
 
@@ -249,6 +250,7 @@ _cached_noise_memory_map = cached_run("ch4-noise")(memory.noise_memory_map)
 _cached_weight_decay_map = cached_run("ch4-decay")(memory.weight_decay_map)
 _cached_optimizer_pair = cached_run("ch4-adam-vs-gd")(memory.optimizer_pair)
 _cached_flow_loops = cached_run("ch4-flow-loops")(memory.flow_loops)
+_cached_loop_holonomy = cached_run("ch4-loop-holonomy")(memory.loop_holonomy)
 
 
 # ---------------------------------------------------------------------------
@@ -371,7 +373,9 @@ def flow_memory_scans(settings: FlowScanSettings | None = None, *,
     (:func:`lrtools.twins.random_overlaps`, seed ``[seed, 5]``) (entry
     ``"ch4-flow-starts"``); (iii) :func:`lrtools.memory.memory_vs_loop_size` from
     the first broad start (entry ``"ch4-dc-scan"``); (iv) the holonomy of the flow
-    from ``theta_2``, :func:`lrtools.memory.flow_loops` (entry ``"ch4-flow-loops"``).
+    from ``theta_2``, :func:`lrtools.memory.flow_loops` (entry ``"ch4-flow-loops"``),
+    and its prediction as curvature x enclosed area,
+    :func:`lrtools.memory.loop_holonomy` (entry ``"ch4-loop-holonomy"``).
 
     Parameters
     ----------
@@ -384,7 +388,8 @@ def flow_memory_scans(settings: FlowScanSettings | None = None, *,
     Returns
     -------
     dict
-        ``eta_scan``, ``flows``, ``dc_scan``, ``loops`` (the four results), ``starts``
+        ``eta_scan``, ``flows``, ``dc_scan``, ``loops``, ``holonomy`` (the five
+        results), ``starts``
         ``(n_unit + n_broad, 4, 4)``, and the settings ``etas``, ``dcs``, ``n_unit``,
         ``eta``.
     """
@@ -401,8 +406,10 @@ def flow_memory_scans(settings: FlowScanSettings | None = None, *,
     S_broad = Overlaps(broad_starts[0], NAMES)
     dc_scan = _cached_memory_vs_loop_size(S_broad, s.dcs, c_A=s.c_A, eta=s.eta)
     loops = _cached_flow_loops(S, dcs=s.loop_dcs, c_A=s.c_A)
+    holonomy = _cached_loop_holonomy(S, dcs=s.loop_dcs, c_A=s.c_A)
     return {"eta_scan": eta_scan, "flows": flows, "dc_scan": dc_scan, "starts": starts,
-            "etas": s.etas, "dcs": s.dcs, "n_unit": s.n_unit, "eta": s.eta, "loops": loops}
+            "etas": s.etas, "dcs": s.dcs, "n_unit": s.n_unit, "eta": s.eta, "loops": loops,
+            "holonomy": holonomy}
 
 
 def conditions_runs(settings: ConditionsSettings | None = None) -> dict:
@@ -722,3 +729,41 @@ def flow_loop_numbers(scans: dict) -> dict[str, float]:
             "flow_d_zu": float(r["d_zu"]), "flow_d_vm": float(r["d_vm"]),
             "flow_d_product": float(r["d_product"]),
             "flow_d_invisible_max": float(r["d_invisible_max"])}
+
+
+#: Loops up to this size count as small in :func:`holonomy_numbers`.
+SMALL_LOOP = 0.1
+
+
+def holonomy_numbers(scans: dict) -> dict[str, float | str]:
+    """Flow memory against curvature x enclosed area (:func:`lrtools.memory.loop_holonomy`).
+
+    ``holonomy_dc_min`` and ``holonomy_ratio_small`` (norm of the prediction over
+    the measured displacement at the smallest loop), ``holonomy_misalignment_small``
+    (1 minus the smallest cosine between them over the loops up to
+    :data:`SMALL_LOOP`: a residual of the expansion and the integrator),
+    ``holonomy_error_slope`` (log-log slope of ``|1 - ratio|`` against the loop
+    size over those loops: 1 for a second-order expansion whose next term is one
+    order higher), ``holonomy_dc_max``, ``holonomy_ratio_large`` and
+    ``holonomy_cosine_large`` (the largest loop), ``holonomy_large_verdict`` (what
+    the prediction does there, in words) and ``holonomy_max_chord`` (the largest
+    opening of a loop in function space).
+    """
+    r = scans["holonomy"]
+    dcs, ratio, cos = np.asarray(r["dcs"]), np.asarray(r["ratio"]), np.asarray(r["cosine"])
+    small = dcs <= SMALL_LOOP + 1e-12
+    if small.sum() < 2:
+        raise ValueError(f"need at least two loops of size <= {SMALL_LOOP}, got {dcs.tolist()}")
+    slope = float(np.polyfit(np.log(dcs[small]), np.log(np.abs(1.0 - ratio[small])), 1)[0])
+    if cos[-1] < 0:
+        verdict = "fails: the displacement points the other way"
+    elif abs(ratio[-1] - 1.0) > 0.1:
+        verdict = "is off by more than 10%"
+    else:
+        verdict = "still holds"
+    return {"holonomy_dc_min": float(dcs[0]), "holonomy_ratio_small": float(ratio[0]),
+            "holonomy_misalignment_small": float(1.0 - cos[small].min()),
+            "holonomy_error_slope": slope, "holonomy_dc_max": float(dcs[-1]),
+            "holonomy_ratio_large": float(ratio[-1]), "holonomy_cosine_large": float(cos[-1]),
+            "holonomy_large_verdict": verdict,
+            "holonomy_max_chord": float(np.max(r["chord"]))}

@@ -33,6 +33,10 @@ def scans():
                   "bracket_sv": np.array([1e-3, 2e-3, 0.1, 0.2, 0.3])},
         "dc_scan": {"flow": np.array(dcs) ** 2, "gd": np.array(dcs)},
         "starts": np.zeros((5, 4, 4)), "etas": etas, "dcs": dcs, "n_unit": 2, "eta": 5e-3,
+        "holonomy": {"dcs": np.array(dcs),
+                     "measured": np.ones((3, 4, 4)) * np.array(dcs)[:, None, None] ** 2,
+                     "predicted": np.ones((3, 4, 4)) * np.array(dcs)[:, None, None] ** 2 * 0.99,
+                     "cosine": np.array([1.0, 1.0, -1.0])},
     }
 
 
@@ -67,8 +71,11 @@ def _titles(fig):
 
 def test_chapter_plots_draw_their_panels(scans, cond):
     fig = figures.plot_flow_memory(scans)
-    assert [ax.get_title()[0] for ax in fig.axes] == ["a", "b", "c"]
+    assert [ax.get_title()[0] for ax in fig.axes] == ["a", "b", "c", "d"]
     assert fig.axes[2].get_legend_handles_labels()[1][1] == r"GD, $\eta$ = 5e-3"
+    # the loop whose prediction points the other way is marked
+    assert fig.axes[3].get_legend_handles_labels()[1] == [
+        "gradient flow", "curvature x enclosed area", "prediction points the other way"]
     plt.close(fig)
     fig = figures.plot_conditions(scans, cond)
     assert [ax.get_title()[0] for ax in fig.axes] == ["a", "b", "c", "d"]

@@ -308,3 +308,24 @@ def test_network_check_numbers():
         twin_study.network_check_numbers(H, s.replace(Ns=(60,)))
     gap = twin_study.network_check_gaps(H, s.Ns)
     assert set(gap) == {(src, k) for src in (60, 80, "th") for k in ("visible", "invisible")}
+
+
+def _holonomy(dcs, ratio, cosine):
+    return {"holonomy": {"dcs": np.array(dcs), "ratio": np.array(ratio),
+                         "cosine": np.array(cosine), "chord": np.zeros(len(dcs))}}
+
+
+def test_holonomy_numbers_say_what_the_prediction_does_at_the_largest_loop():
+    dcs = [0.01, 0.02, 0.04, 0.1, 0.4]
+    err = 0.5 * np.array(dcs)  # relative error proportional to the loop size
+    n = study.holonomy_numbers(_holonomy(dcs, 1 - err, [1.0] * 4 + [-0.99]))
+    assert n["holonomy_error_slope"] == pytest.approx(1.0)
+    assert n["holonomy_ratio_small"] == pytest.approx(0.995)
+    assert n["holonomy_misalignment_small"] == 0.0
+    assert n["holonomy_large_verdict"].startswith("fails")
+    n = study.holonomy_numbers(_holonomy(dcs, 1 - err, [1.0] * 5))
+    assert n["holonomy_large_verdict"] == "is off by more than 10%"
+    n = study.holonomy_numbers(_holonomy(dcs[:4], 1 - err[:4], [1.0] * 4))
+    assert n["holonomy_large_verdict"] == "still holds"
+    with pytest.raises(ValueError, match="two loops"):
+        study.holonomy_numbers(_holonomy([0.05, 0.2], [0.99, 0.9], [1.0, 1.0]))
