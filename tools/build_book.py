@@ -307,7 +307,8 @@ def main(argv: list[str]) -> int:
     args = ["build", ".", "--all", "--warningiserror", "--keep-going", *argv]
     # The jupyter-book CLI has no option for Sphinx's parallel build, but its
     # build_sphinx() takes `jobs`: run the CLI with that argument filled in, so the
-    # notebooks execute in `jobs` processes (MyST-NB is parallel-read safe).
+    # notebooks execute in `jobs` processes (MyST-NB is parallel-read safe), each
+    # reading one chunk of notebooks of about equal execution time (balanced_chunks).
     cmd = [sys.executable, "-c", _PARALLEL_CLI, str(jobs), str(ROOT / "tools"), *args]
     print(f"+ jupyter-book {' '.join(args)}  ({jobs} parallel job(s); BOOK_JOBS to change)",
           flush=True)
