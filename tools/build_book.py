@@ -107,15 +107,16 @@ main(sys.argv[3:])
 """
 
 #: Execution time of each notebook at paper settings, in seconds, one thread
-#: (MyST-NB's timing in a fresh-clone build, 2 December 2026, 2-core Intel Xeon).
-#: Only the order of magnitude matters: it balances the parallel build.
+#: (MyST-NB's timing in a fresh-clone build, 3 December 2026, 2-core Intel Xeon,
+#: other work sharing the cores). Only the proportions matter: they balance the
+#: parallel build (two jobs: chapters 4, 3, 1 and the short pages; chapters 2, 5).
 NOTEBOOK_SECONDS = {
-    "book/02_nonlinear": 3856.0,
-    "book/04_memory": 3288.0,
-    "book/05_predictions": 2292.0,
-    "book/03_probe": 118.0,
-    "book/01_linear": 102.0,
-    "book/intro": 6.0,
+    "book/04_memory": 5355.0,
+    "book/02_nonlinear": 4899.0,
+    "book/05_predictions": 1847.0,
+    "book/03_probe": 290.0,
+    "book/01_linear": 88.0,
+    "book/intro": 9.0,
 }
 
 
